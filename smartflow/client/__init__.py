@@ -1,0 +1,7 @@
+"""The async tensor client, its blocking facade and the wire format."""
+
+from smartflow.client.client import Client as Client
+from smartflow.client.config import ClientConfig as ClientConfig
+from smartflow.client.sync import SyncClient as SyncClient
+
+__all__ = ["Client", "ClientConfig", "SyncClient"]

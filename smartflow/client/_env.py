@@ -1,0 +1,64 @@
+"""The environment contract: where a launched application finds its store.
+
+The default store (identifier ``"orchestrator"`` or ``""``) is ``SSDB`` + ``SR_DB_TYPE``; any other
+is ``SSDB_<id>`` + ``SR_DB_TYPE_<id>``; the secret is ``SSDB_PASSWORD`` / ``SSDB_PASSWORD_<id>``.
+``SSDB`` may list several comma-separated addresses (one per shard).
+"""
+
+from __future__ import annotations
+
+import os
+
+import attrs
+
+from smartflow.errors import InvalidArgumentError
+
+_DEFAULT_IDS = ("", "orchestrator")
+
+
+def _suffix(db_identifier: str) -> str:
+    return "" if db_identifier in _DEFAULT_IDS else f"_{db_identifier}"
+
+
+def env_names(db_identifier: str = "") -> tuple[str, str, str]:
+    """The (address, type, password) variable names for a store identifier."""
+    suffix = _suffix(db_identifier)
+    return f"SSDB{suffix}", f"SR_DB_TYPE{suffix}", f"SSDB_PASSWORD{suffix}"
+
+
+@attrs.frozen
+class Endpoint:
+    """A parsed store address: TCP ``host:port`` or a unix socket path."""
+
+    host: str | None
+    port: int | None
+    unix_path: str | None = None
+
+    def __str__(self) -> str:
+        return f"unix://{self.unix_path}" if self.unix_path else f"{self.host}:{self.port}"
+
+
+def parse_address(address: str) -> Endpoint:
+    """``"host:port"``, ``"[v6]:port"`` or ``"unix:///path"``; refused with a clear error."""
+    if not isinstance(address, str) or not address:
+        raise InvalidArgumentError(f"store address {address!r} must be 'host:port' or 'unix:///path'")
+    if address.startswith("unix://"):
+        return Endpoint(None, None, address[len("unix://") :])
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidArgumentError(f"store address {address!r} must be 'host:port' or 'unix:///path'")
+    return Endpoint(host.strip("[]"), int(port))
+
+
+def address_from_env(db_identifier: str = "") -> tuple[str, bool, str | None]:
+    """(first address, clustered?, password) from the environment contract."""
+    ssdb, db_type, password = env_names(db_identifier)
+    raw = os.environ.get(ssdb, "")
+    addresses = [a.strip() for a in raw.split(",") if a.strip()]
+    if not addresses:
+        raise InvalidArgumentError(
+            f"no store address: pass Client(address=...) or set {ssdb} "
+            "(smartflow sets it for the entities it launches)"
+        )
+    clustered = os.environ.get(db_type, "Standalone").lower() == "clustered"
+    return addresses[0], clustered, os.environ.get(password) or None

@@ -1,0 +1,277 @@
+"""A narrow RESP2 connection for tensor payloads, and a pool of them.
+
+redis-py copies every bulk reply into a ``bytes`` object and packs every command into new buffers;
+for multi-megabyte tensors that halves throughput. This connection sends numpy buffers as they are
+(``sock_sendall`` of a memoryview, no copy) and reads a bulk reply straight into the destination
+array's memory. It speaks just enough RESP2 for the commands the tensor path needs; everything
+else goes through redis-py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import deque
+from collections.abc import Iterable
+
+import anyio
+import attrs
+
+from smartflow.client._env import Endpoint
+from smartflow.errors import AuthenticationError, CommandError, ConnectionFailedError
+
+_BUFFER_BYTES = 256 * 1024
+#: Parts smaller than this are coalesced into one send; larger ones are sent from their own memory.
+_COALESCE_BYTES = 64 * 1024
+_FLUSH_BYTES = 1024 * 1024
+CRLF = b"\r\n"
+
+
+@attrs.frozen
+class ErrorReply:
+    """An error reply (``-ERR ...``) as a value, so a pipeline can read on past it."""
+
+    message: str
+
+    @property
+    def code(self) -> str:
+        return self.message.split(" ", 1)[0]
+
+
+def pack_command(*args: bytes | str | int) -> bytes:
+    """A RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def set_prefix(key: bytes, value_len: int) -> bytes:
+    """``SET key`` up to the value's length line; the value and CRLF follow."""
+    return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, value_len)
+
+
+class RespConnection:
+    """One socket to one store, used by one task at a time (the pool sees to that)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._loop = asyncio.get_running_loop()
+        self._buf = bytearray(_BUFFER_BYTES)
+        self._view = memoryview(self._buf)
+        self._start = 0
+        self._end = 0
+        #: Replies not yet read; a connection is reusable only when this is zero.
+        self.pending = 0
+
+    @classmethod
+    async def open(cls, endpoint: Endpoint, password: str | None) -> RespConnection:
+        """Connect and authenticate (the caller bounds the time)."""
+        if endpoint.unix_path:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            target: object = endpoint.unix_path
+        else:
+            infos = await anyio.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+            family, _, _, _, target = infos[0]
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        conn = cls(sock)
+        try:
+            await conn._loop.sock_connect(sock, target)
+            if password is not None:
+                await conn.send(pack_command(b"AUTH", password))
+                reply = await conn.read_reply()
+                if isinstance(reply, ErrorReply):
+                    raise AuthenticationError(f"store at {endpoint} refused the secret: {reply.message}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def close(self) -> None:
+        self._sock.close()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send(self, data: bytes | bytearray | memoryview, replies: int = 1) -> None:
+        """Send one or more whole commands that will produce ``replies`` replies."""
+        self.pending += replies
+        await self._loop.sock_sendall(self._sock, data)
+
+    async def send_parts(self, parts: Iterable[bytes | memoryview], replies: int) -> None:
+        """Send commands given as parts: small parts coalesced, large ones sent without a copy."""
+        self.pending += replies
+        batch = bytearray()
+        for part in parts:
+            if len(part) < _COALESCE_BYTES:
+                batch += part
+                if len(batch) >= _FLUSH_BYTES:
+                    await self._loop.sock_sendall(self._sock, batch)
+                    batch = bytearray()
+                continue
+            if batch:
+                await self._loop.sock_sendall(self._sock, batch)
+                batch = bytearray()
+            await self._loop.sock_sendall(self._sock, part)
+        if batch:
+            await self._loop.sock_sendall(self._sock, batch)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    async def _fill(self) -> None:
+        """Read more bytes into the buffer (moving unread bytes to its front first)."""
+        if self._start == self._end:
+            self._start = self._end = 0
+        elif self._end == len(self._buf):
+            unread = self._end - self._start
+            if unread == len(self._buf):
+                raise ConnectionFailedError("protocol error: reply line longer than the buffer")
+            self._buf[:unread] = self._view[self._start : self._end]
+            self._start, self._end = 0, unread
+        n = await self._loop.sock_recv_into(self._sock, self._view[self._end :])
+        if n == 0:
+            raise ConnectionFailedError("the store closed the connection")
+        self._end += n
+
+    async def read_line(self) -> bytes:
+        while True:
+            i = self._buf.find(CRLF, self._start, self._end)
+            if i >= 0:
+                line = bytes(self._view[self._start : i])
+                self._start = i + 2
+                return line
+            await self._fill()
+
+    async def read_exact(self, n: int) -> bytes:
+        """``n`` bytes; meant for small reads (headers, short values)."""
+        if n > len(self._buf):
+            target = bytearray(n)
+            await self.read_into(memoryview(target))
+            return bytes(target)
+        while self._end - self._start < n:
+            await self._fill()
+        data = bytes(self._view[self._start : self._start + n])
+        self._start += n
+        return data
+
+    async def read_into(self, target: memoryview) -> None:
+        """Fill ``target`` exactly: buffered bytes first, then straight from the socket."""
+        n = len(target)
+        pos = min(n, self._end - self._start)
+        target[:pos] = self._view[self._start : self._start + pos]
+        self._start += pos
+        while pos < n:
+            if n - pos < _COALESCE_BYTES:
+                # A small remainder: read through the buffer, which also picks up what follows.
+                await self._fill()
+                take = min(n - pos, self._end - self._start)
+                target[pos : pos + take] = self._view[self._start : self._start + take]
+                self._start += take
+                pos += take
+                continue
+            got = await self._loop.sock_recv_into(self._sock, target[pos:])
+            if got == 0:
+                raise ConnectionFailedError("the store closed the connection mid-reply")
+            pos += got
+
+    async def expect_crlf(self) -> None:
+        if await self.read_exact(2) != CRLF:
+            raise ConnectionFailedError("protocol error: bulk reply not terminated by CRLF")
+
+    def reply_done(self) -> None:
+        self.pending -= 1
+
+    async def read_reply(self) -> object:
+        """One whole reply: bytes, int, None, list, or :class:`ErrorReply`."""
+        value = await self._read_value()
+        self.pending -= 1
+        return value
+
+    async def _read_value(self) -> object:
+        line = await self.read_line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            return ErrorReply(rest.decode("utf-8", errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = await self.read_exact(n)
+            await self.expect_crlf()
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [await self._read_value() for _ in range(n)]
+        raise ConnectionFailedError(f"protocol error: unexpected reply {line[:40]!r}")
+
+
+def raise_for_error(reply: object, what: str) -> None:
+    """Turn an error reply into the matching typed error."""
+    if isinstance(reply, ErrorReply):
+        if reply.code in ("NOAUTH", "WRONGPASS"):
+            raise AuthenticationError(f"{what}: {reply.message}")
+        raise CommandError(f"{what}: {reply.message}")
+
+
+class ConnectionPool:
+    """Idle connections to one store, at most ``limit`` open at once."""
+
+    def __init__(
+        self, endpoint: Endpoint, password: str | None, limit: int, connect_timeout: float
+    ) -> None:
+        self.endpoint = endpoint
+        self._connect_timeout = connect_timeout
+        self._password = password
+        self._limit = limit
+        self._idle: list[RespConnection] = []
+        self._open = 0
+        self._waiters: deque[anyio.Event] = deque()
+        self._closed = False
+
+    async def acquire(self) -> RespConnection:
+        while not self._idle and self._open >= self._limit:
+            waiter = anyio.Event()
+            self._waiters.append(waiter)
+            try:
+                await waiter.wait()
+            except BaseException:
+                self._wake_next() if waiter.is_set() else self._waiters.remove(waiter)
+                raise
+        if self._idle:
+            return self._idle.pop()
+        self._open += 1
+        try:
+            with anyio.fail_after(self._connect_timeout):
+                return await RespConnection.open(self.endpoint, self._password)
+        except BaseException:
+            self._open -= 1
+            self._wake_next()
+            raise
+
+    def release(self, conn: RespConnection) -> None:
+        """Return ``conn``; one with unread replies (an interrupted command) is closed instead."""
+        if conn.pending or self._closed:
+            self.discard(conn)
+            return
+        self._idle.append(conn)
+        self._wake_next()
+
+    def discard(self, conn: RespConnection) -> None:
+        conn.close()
+        self._open -= 1
+        self._wake_next()
+
+    def _wake_next(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()
+
+    def close(self) -> None:
+        self._closed = True
+        while self._idle:
+            self.discard(self._idle.pop())

@@ -1,0 +1,258 @@
+"""The async Client: numpy tensors in and out of a smartflow store.
+
+::
+
+    async with Client(address=db.get_address()[0], cluster=False) as client:
+        await client.put_tensor("x", np.arange(10.0))
+        x = await client.get_tensor("x")
+
+With no arguments the client reads the environment contract (``SSDB``, ``SR_DB_TYPE``,
+``SSDB_PASSWORD``) that smartflow sets for the applications it launches. ``__aenter__`` connects
+and authenticates eagerly, so a wrong address or secret fails there. One client may be shared by
+any number of concurrent tasks.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+
+import anyio
+import numpy as np
+
+from smartflow.client import _tensor_io as tio
+from smartflow.client import codec
+from smartflow.client._env import address_from_env, parse_address
+from smartflow.client._links import make_redis, on_fast_path, translated
+from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
+from smartflow.client._secrets import known_secret
+from smartflow.client.config import ClientConfig
+from smartflow.errors import (
+    ClientError,
+    InvalidArgumentError,
+    KeyNotFoundError,
+    UnsupportedTypeError,
+)
+
+_UNSET: object = object()
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Client:
+    """An async client of one smartflow store (see the module docstring)."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster: bool | None = None,
+        password: str | None = _UNSET,  # type: ignore[assignment]
+        *,
+        db_identifier: str = "",
+        config: ClientConfig | None = None,
+    ) -> None:
+        env_password = None
+        if address is None:
+            address, env_cluster, env_password = address_from_env(db_identifier)
+            cluster = env_cluster if cluster is None else cluster
+        if cluster:
+            raise InvalidArgumentError(
+                "cluster=True: this version talks to single-shard stores only; clustered "
+                "stores are not implemented yet"
+            )
+        self.address = address
+        self._endpoint = parse_address(address)
+        if password is _UNSET:
+            password = known_secret(address) or env_password
+        self._config = config or ClientConfig.from_env()
+        self._pool = ConnectionPool(
+            self._endpoint, password, self._config.max_connections, self._config.connect_timeout
+        )
+        self._redis = make_redis(self._endpoint, password, self._config)
+        self._state = _State.UNOPENED
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def connect(self) -> None:
+        """Connect and authenticate both links now; raises on a wrong address or secret."""
+        if self._state is not _State.UNOPENED:
+            raise ClientError(f"client is {self._state.value}; create a new Client")
+        try:
+            await self._fast("connect", _ping)
+            with translated(self._endpoint, "connect"):
+                with anyio.fail_after(self._config.connect_timeout):
+                    await self._redis.ping()
+        except BaseException:
+            await self.aclose()
+            raise
+        self._state = _State.OPEN
+
+    async def aclose(self) -> None:
+        """Close every connection; the client cannot be reused."""
+        self._state = _State.CLOSED
+        self._pool.close()
+        with anyio.CancelScope(shield=True):
+            await self._redis.aclose()
+            await self._redis.connection_pool.aclose()
+
+    # -- tensors ------------------------------------------------------------------------------
+
+    async def put_tensor(self, name: str, tensor: np.ndarray) -> None:
+        """Store ``tensor`` under ``name`` (replacing what was there)."""
+        item = tio.EncodedTensor.of(name, _key(name), tensor)
+        if item.value_len > self._config.max_value_bytes:
+            await self._put_chunked(item)
+            return
+        await self._fast(f"put_tensor {name!r}", lambda conn: tio.put_many(conn, [item]))
+
+    async def get_tensor(self, name: str) -> np.ndarray:
+        """The tensor stored under ``name``: a new writeable, aligned array."""
+        (array,) = await self._get_arrays([name])
+        return array
+
+    async def put_tensors(self, tensors: Mapping[str, np.ndarray]) -> None:
+        """Store many tensors in one pipelined round trip; all are checked before any is sent."""
+        if not isinstance(tensors, Mapping):
+            raise UnsupportedTypeError("put_tensors takes a mapping of name -> numpy array")
+        items = [tio.EncodedTensor.of(name, _key(name), value) for name, value in tensors.items()]
+        limit = self._config.max_value_bytes
+        small = [item for item in items if item.value_len <= limit]
+        if small:
+            await self._fast("put_tensors", lambda conn: tio.put_many(conn, small))
+        for item in items:
+            if item.value_len > limit:
+                await self._put_chunked(item)
+
+    async def get_tensors(self, names: Iterable[str]) -> dict[str, np.ndarray]:
+        """The named tensors, fetched in one pipelined round trip."""
+        if isinstance(names, str):
+            raise UnsupportedTypeError("get_tensors takes an iterable of names, not one string")
+        names = list(names)
+        return dict(zip(names, await self._get_arrays(names), strict=True))
+
+    async def delete_tensor(self, name: str) -> None:
+        """Delete a tensor (and its chunks). Like SmartRedis, deleting a missing key is no error;
+        a key that holds something other than a tensor is refused and left alone."""
+        key = _key(name)
+        ref = await self._probe(name, key, missing_ok=True)
+        doomed = [key] + [k.encode() for k in ref.manifest.chunk_keys()] if ref else [key]
+        with translated(self._endpoint, f"delete_tensor {name!r}"):
+            await self._redis.delete(*doomed)
+
+    async def copy_tensor(self, src_name: str, dest_name: str) -> None:
+        """Copy a tensor to a new name (replacing what was there)."""
+        src, dest = _key(src_name), _key(dest_name)
+        if src == dest:
+            raise InvalidArgumentError(f"copy_tensor: source and destination are both {src_name!r}")
+        if await self._probe(src_name, src) is not None:
+            await self.put_tensor(dest_name, await self.get_tensor(src_name))
+            return
+        with translated(self._endpoint, f"copy_tensor {src_name!r}"):
+            await self._redis.copy(src, dest, replace=True)
+
+    async def rename_tensor(self, old_name: str, new_name: str) -> None:
+        """Rename a tensor (replacing what was at the new name)."""
+        old, new = _key(old_name), _key(new_name)
+        if old == new:
+            raise InvalidArgumentError(f"rename_tensor: old and new names are both {old_name!r}")
+        if await self._probe(old_name, old) is not None:
+            await self.copy_tensor(old_name, new_name)
+            await self.delete_tensor(old_name)
+            return
+        with translated(self._endpoint, f"rename_tensor {old_name!r}"):
+            await self._redis.rename(old, new)
+
+    async def tensor_exists(self, name: str) -> bool:
+        """True when a tensor is stored under ``name``."""
+        return await self.key_exists(name)
+
+    async def key_exists(self, key: str) -> bool:
+        """True when ``key`` exists in the store, whatever it holds."""
+        with translated(self._endpoint, f"key_exists {key!r}"):
+            return bool(await self._redis.exists(_key(key)))
+
+    async def poll_tensor(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
+        """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for the tensor."""
+        return await self.poll_key(name, poll_frequency_ms, num_tries)
+
+    async def poll_key(self, key: str, poll_frequency_ms: int, num_tries: int) -> bool:
+        """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart; False if never found."""
+        _check_poll(poll_frequency_ms, num_tries)
+        for attempt in range(num_tries):
+            if await self.key_exists(key):
+                return True
+            if attempt + 1 < num_tries:
+                await anyio.sleep(poll_frequency_ms / 1000)
+        return False
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _fast(self, what: str, operation):  # type: ignore[no-untyped-def]
+        if self._state is _State.CLOSED:
+            raise ClientError("client is closed; create a new Client")
+        return await on_fast_path(self._pool, self._config, what, operation)
+
+    async def _get_arrays(self, names: list[str]) -> list[np.ndarray]:
+        keys = [(_key(name), name) for name in names]
+        if not keys:
+            return []
+        what = f"get_tensor {names[0]!r}" if len(names) == 1 else "get_tensors"
+        values = await self._fast(what, lambda conn: tio.get_many(conn, keys))
+        for i, value in enumerate(values):
+            if isinstance(value, tio.ChunkedRef):
+                values[i] = await self._fast(what, lambda conn, v=value: tio.read_chunks(conn, v))
+        return values
+
+    async def _put_chunked(self, item: tio.EncodedTensor) -> None:
+        pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
+        for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
+            await self._fast(f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p]))
+        # The manifest goes last: a reader sees the whole tensor or no tensor.
+        await self._fast(
+            f"put_tensor {item.name!r}", lambda conn: tio.put_raw(conn, [(item.key, manifest)])
+        )
+
+    async def _probe(self, name: str, key: bytes, missing_ok: bool = False) -> tio.ChunkedRef | None:
+        """Check ``key`` holds a tensor; returns its chunk manifest when it is chunked."""
+        with translated(self._endpoint, f"tensor {name!r}"):
+            prefix = await self._redis.getrange(key, 0, codec.PREFIX_LEN - 1)
+            if not prefix and not await self._redis.exists(key):
+                if missing_ok:
+                    return None
+                raise KeyNotFoundError(f"tensor {name!r} does not exist")
+        codec.header_length(prefix, name)
+        if not prefix[5] & codec.FLAG_CHUNKED:
+            return None
+        ref = await self._fast(f"tensor {name!r}", lambda conn: tio.get_many(conn, [(key, name)]))
+        return ref[0] if isinstance(ref[0], tio.ChunkedRef) else None
+
+
+async def _ping(conn: RespConnection) -> None:
+    await conn.send(pack_command(b"PING"))
+    raise_for_error(await conn.read_reply(), "PING")
+
+
+def _key(name: object) -> bytes:
+    if not isinstance(name, str):
+        raise UnsupportedTypeError(f"key names are str, got {type(name).__name__}")
+    if not name:
+        raise InvalidArgumentError("key names must not be empty")
+    return name.encode("utf-8")
+
+
+def _check_poll(poll_frequency_ms: object, num_tries: object) -> None:
+    if not isinstance(poll_frequency_ms, int) or poll_frequency_ms < 0:
+        raise InvalidArgumentError(f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}")
+    if not isinstance(num_tries, int) or num_tries < 1:
+        raise InvalidArgumentError(f"num_tries must be an int >= 1, got {num_tries!r}")

@@ -1,0 +1,185 @@
+"""The tensor wire format: a small versioned header, then the raw C-order bytes.
+
+Pure functions, no I/O. The format is documented in ``docs/wire-format.md`` so that any Redis
+client in any language can read and write smartflow tensors::
+
+    offset  size  field
+    0       4     magic  b"\\x93SFT"
+    4       1     format version (1)
+    5       1     flags (bit 0: this value is a chunk manifest, see below)
+    6       2     header length H, uint16 little-endian, a multiple of 64
+    8       8     dtype, numpy array-interface typestr in ASCII, NUL padded ("<f4", "|b1", ">c16")
+    16      4     ndim, uint32 little-endian
+    20      4     reserved, zero
+    24      8*n   shape, one uint64 little-endian per dimension
+    ...           zero padding up to H
+    H             data: prod(shape) * itemsize bytes in C order, byte order as the dtype says
+
+Values larger than Redis's 512 MB bulk limit are stored as chunks; the key itself then holds a
+manifest (flag bit 0) whose body is ``chunk_count, chunk_bytes, data_bytes`` (three uint64 LE)
+followed by the UTF-8 key prefix of the chunks (chunk ``i`` lives at ``prefix + str(i)``).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import attrs
+import numpy as np
+
+from smartflow.errors import TensorFormatError, UnsupportedTypeError
+
+MAGIC = b"\x93SFT"
+VERSION = 1
+FLAG_CHUNKED = 0x01
+ALIGNMENT = 64
+#: Bytes that always suffice to learn a header's full length.
+PREFIX_LEN = 8
+_FIXED = struct.Struct("<4sBBH8sII")
+_MANIFEST = struct.Struct("<QQQ")
+_STORABLE_KINDS = frozenset("biufc")
+
+
+@attrs.frozen
+class TensorHeader:
+    """A decoded header: what the data that follows it is."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    header_len: int
+    chunked: bool = False
+
+    @property
+    def data_len(self) -> int:
+        """Bytes of array data that follow the header (for a manifest: of the whole tensor)."""
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+@attrs.frozen
+class ChunkManifest:
+    """Where the chunks of a tensor too large for one Redis value live."""
+
+    chunk_count: int
+    chunk_bytes: int
+    data_bytes: int
+    prefix: str
+
+    def chunk_keys(self) -> list[str]:
+        return [f"{self.prefix}{i}" for i in range(self.chunk_count)]
+
+
+def as_storable(value: object, name: str = "tensor") -> np.ndarray:
+    """Check that ``value`` can be stored and return it as a C-contiguous array.
+
+    Only the copy that C order needs is made (Fortran-ordered and strided inputs).
+    """
+    if not isinstance(value, np.ndarray):
+        raise UnsupportedTypeError(
+            f"{name}: expected a numpy.ndarray, got {type(value).__name__}; "
+            "wrap the value with numpy.asarray(...) first"
+        )
+    if value.dtype.kind not in _STORABLE_KINDS or value.dtype.fields is not None:
+        raise UnsupportedTypeError(
+            f"{name}: dtype {value.dtype} cannot be stored; use a fixed-size numeric or bool "
+            "dtype (int*, uint*, float16/32/64, complex64/128, bool)"
+        )
+    return np.ascontiguousarray(value)
+
+
+def encode_header(array: np.ndarray, *, chunked: bool = False) -> bytes:
+    """The header for ``array`` (already checked by :func:`as_storable`)."""
+    typestr = array.dtype.str.encode("ascii")
+    header_len = _aligned(_FIXED.size + 8 * array.ndim)
+    flags = FLAG_CHUNKED if chunked else 0
+    fixed = _FIXED.pack(MAGIC, VERSION, flags, header_len, typestr, array.ndim, 0)
+    shape = struct.pack(f"<{array.ndim}Q", *array.shape)
+    return (fixed + shape).ljust(header_len, b"\0")
+
+
+def payload_view(array: np.ndarray) -> memoryview:
+    """The array's bytes in C order, without a copy (``array`` must be C-contiguous)."""
+    return memoryview(array.reshape(-1).view(np.uint8))
+
+
+def header_length(prefix: bytes | bytearray | memoryview, key: str) -> int:
+    """The full header length announced by the first :data:`PREFIX_LEN` bytes of a value."""
+    if len(prefix) < PREFIX_LEN or bytes(prefix[:4]) != MAGIC:
+        raise TensorFormatError(
+            f"key {key!r} holds a value that is not a smartflow tensor "
+            "(written by another client?); read it with a plain Redis GET instead"
+        )
+    if prefix[4] != VERSION:
+        raise TensorFormatError(
+            f"key {key!r} holds a tensor of format version {prefix[4]}; this smartflow reads "
+            f"version {VERSION}"
+        )
+    (header_len,) = struct.unpack_from("<H", prefix, 6)
+    if header_len < _FIXED.size or header_len % ALIGNMENT:
+        raise TensorFormatError(f"key {key!r}: corrupt tensor header (length {header_len})")
+    return header_len
+
+
+def decode_header(buf: bytes | bytearray | memoryview, key: str) -> TensorHeader:
+    """Parse a whole header (``buf`` holds at least its announced length)."""
+    header_len = header_length(buf, key)
+    if len(buf) < header_len:
+        raise TensorFormatError(f"key {key!r}: tensor header truncated")
+    _, _, flags, _, typestr, ndim, _ = _FIXED.unpack_from(buf, 0)
+    if _FIXED.size + 8 * ndim > header_len:
+        raise TensorFormatError(f"key {key!r}: corrupt tensor header (ndim {ndim})")
+    shape = struct.unpack_from(f"<{ndim}Q", buf, _FIXED.size)
+    return TensorHeader(_parse_dtype(typestr, key), shape, header_len, bool(flags & FLAG_CHUNKED))
+
+
+def decode(value: bytes | bytearray | memoryview, key: str) -> np.ndarray:
+    """Decode a whole stored value into a new writeable array (the non-streaming path)."""
+    header = decode_header(value, key)
+    if header.chunked:
+        raise TensorFormatError(f"key {key!r} holds a chunk manifest, not inline data")
+    check_length(header, len(value) - header.header_len, key)
+    array = np.empty(header.shape, header.dtype)
+    payload_view(array)[:] = memoryview(value)[header.header_len :]
+    return array
+
+
+def check_length(header: TensorHeader, data_len: int, key: str) -> None:
+    """Refuse a value whose data length disagrees with its header (truncated or padded)."""
+    if data_len != header.data_len:
+        raise TensorFormatError(
+            f"key {key!r}: tensor data is {data_len} bytes but its header announces "
+            f"{header.data_len} ({header.dtype}, shape {header.shape}); the value is corrupt"
+        )
+
+
+def encode_manifest(array: np.ndarray, manifest: ChunkManifest) -> bytes:
+    """The value stored at a chunked tensor's own key."""
+    body = _MANIFEST.pack(manifest.chunk_count, manifest.chunk_bytes, manifest.data_bytes)
+    return encode_header(array, chunked=True) + body + manifest.prefix.encode("utf-8")
+
+
+def decode_manifest(value: bytes, header: TensorHeader, key: str) -> ChunkManifest:
+    """The chunk layout held by a manifest value."""
+    body = memoryview(value)[header.header_len :]
+    if len(body) < _MANIFEST.size:
+        raise TensorFormatError(f"key {key!r}: chunk manifest truncated")
+    count, chunk_bytes, data_bytes = _MANIFEST.unpack_from(body, 0)
+    prefix = bytes(body[_MANIFEST.size :]).decode("utf-8", errors="strict")
+    if data_bytes != header.data_len or chunk_bytes == 0 or count != -(-data_bytes // chunk_bytes):
+        raise TensorFormatError(f"key {key!r}: chunk manifest is inconsistent")
+    return ChunkManifest(count, chunk_bytes, data_bytes, prefix)
+
+
+def _aligned(n: int) -> int:
+    return -(-n // ALIGNMENT) * ALIGNMENT
+
+
+def _parse_dtype(typestr: bytes, key: str) -> np.dtype:
+    text = typestr.rstrip(b"\0").decode("ascii", errors="replace")
+    try:
+        dtype = np.dtype(text)
+    except TypeError as exc:
+        raise TensorFormatError(f"key {key!r}: unknown dtype {text!r} in tensor header") from exc
+    if dtype.kind not in _STORABLE_KINDS:
+        raise TensorFormatError(f"key {key!r}: dtype {text!r} in tensor header is not storable")
+    return dtype

@@ -1,0 +1,5 @@
+"""Declarative entities: what to launch. attrs data, no processes and no sockets."""
+
+from smartflow.entities.orchestrator import Orchestrator as Orchestrator
+
+__all__ = ["Orchestrator"]

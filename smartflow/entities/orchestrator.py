@@ -1,0 +1,86 @@
+"""The Orchestrator: a Redis-backed tensor store of one or more shards."""
+
+from __future__ import annotations
+
+import secrets
+
+import attrs
+
+from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.store.network import interface_address
+from smartflow.store.server import ping
+
+DEFAULT_DB_IDENTIFIER = "orchestrator"
+
+
+def _check_identifier(_: object, __: object, value: str) -> None:
+    if not isinstance(value, str) or not value.replace("_", "").replace("-", "").isalnum():
+        raise InvalidArgumentError(
+            f"db_identifier {value!r} must be a non-empty name of letters, digits, '_' or '-'"
+        )
+
+
+def _check_port(_: object, __: object, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or not 1 <= value <= 65535):
+        raise InvalidArgumentError(f"port {value!r} must be an int in 1-65535 or None (pick one)")
+
+
+@attrs.define(eq=False)
+class Orchestrator:
+    """A store created by ``Experiment.create_database``; its processes run once started."""
+
+    db_identifier: str = attrs.field(validator=_check_identifier)
+    db_nodes: int = 1
+    port: int | None = attrs.field(default=None, validator=_check_port)
+    interface: str = "lo"
+    #: The secret every client must present (``requirepass``); generated per store.
+    password: str = attrs.field(factory=lambda: secrets.token_hex(32), repr=False)
+    host: str = attrs.field(init=False)
+    _ports: list[int] = attrs.field(factory=list, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.db_nodes != 1:
+            raise InvalidArgumentError(
+                f"db_nodes={self.db_nodes!r}: this version runs single-shard stores only "
+                "(db_nodes=1); clustered stores are not implemented yet"
+            )
+        self.host = interface_address(self.interface)
+
+    @property
+    def name(self) -> str:
+        return self.db_identifier
+
+    @property
+    def num_shards(self) -> int:
+        return self.db_nodes
+
+    @property
+    def shard_names(self) -> list[str]:
+        return [f"{self.db_identifier}_{i}" for i in range(self.db_nodes)]
+
+    @property
+    def is_launched(self) -> bool:
+        return bool(self._ports)
+
+    def get_address(self) -> list[str]:
+        """``"host:port"`` of every shard; known once the store is started (or a port was given)."""
+        if self._ports:
+            return [f"{self.host}:{port}" for port in self._ports]
+        if self.port is not None:
+            return [f"{self.host}:{self.port + i}" for i in range(self.db_nodes)]
+        raise ExperimentError(
+            f"store {self.db_identifier!r} picks its port when started: call "
+            "`await exp.start(db)` before db.get_address()"
+        )
+
+    async def is_active(self) -> bool:
+        """True when every shard answers an authenticated PING."""
+        if not self._ports:
+            return False
+        for port in self._ports:
+            if not await ping(self.host, port, self.password):
+                return False
+        return True
+
+    def _set_ports(self, ports: list[int]) -> None:
+        self._ports = list(ports)

@@ -1,0 +1,96 @@
+"""The one exception tree of smartflow.
+
+Every error the public API raises is a :class:`SmartflowError`. Errors from redis-py, the OS or
+anyio are translated at the layer that sees them and chained with ``raise ... from exc``, so the
+original is always available as ``__cause__``. Where a built-in exception type carries the same
+meaning (``ValueError``, ``TypeError``, ``TimeoutError``, ``LookupError``) the smartflow class
+also derives from it, so generic ``except`` clauses keep working::
+
+    SmartflowError
+    ├── InvalidArgumentError (ValueError)        a bad argument, refused where it is given
+    │   └── UnsupportedTypeError (TypeError)     a value of a type smartflow cannot store
+    ├── ExperimentError                          misuse of an experiment's lifecycle
+    ├── LaunchError                              an entity could not be started
+    │   └── ExecutableNotFoundError
+    ├── StoreError                               the Redis-backed store (Orchestrator)
+    │   ├── StoreBinaryNotFoundError             no usable redis-server
+    │   └── StoreStartError                      redis-server did not come up
+    │       └── PortInUseError
+    └── ClientError                              the tensor client
+        ├── ConnectionFailedError (ConnectionError)  nothing answers at the address
+        ├── AuthenticationError                  the store refused the secret
+        ├── ClientTimeoutError (TimeoutError)    a command ran past the configured timeout
+        ├── KeyNotFoundError (LookupError)       the key does not exist
+        ├── TensorFormatError                    the value is not a smartflow tensor
+        └── CommandError                         the store answered a command with an error
+"""
+
+from __future__ import annotations
+
+
+class SmartflowError(Exception):
+    """Root of every error smartflow raises."""
+
+
+class InvalidArgumentError(SmartflowError, ValueError):
+    """An argument was refused where it was given; nothing was changed."""
+
+
+class UnsupportedTypeError(InvalidArgumentError, TypeError):
+    """A value whose type smartflow cannot store (object, str or structured arrays, ...)."""
+
+
+class ExperimentError(SmartflowError):
+    """An experiment was used out of order (closed, entity started twice, ...)."""
+
+
+class LaunchError(SmartflowError):
+    """An entity could not be launched."""
+
+
+class ExecutableNotFoundError(LaunchError, FileNotFoundError):
+    """The executable of an entity does not exist or is not executable."""
+
+
+class StoreError(SmartflowError):
+    """An error of the Redis-backed store (the Orchestrator)."""
+
+
+class StoreBinaryNotFoundError(StoreError, FileNotFoundError):
+    """No usable redis-server binary was found."""
+
+
+class StoreStartError(StoreError, LaunchError):
+    """redis-server exited or never answered while starting."""
+
+
+class PortInUseError(StoreStartError):
+    """The requested port is already taken on the requested interface."""
+
+
+class ClientError(SmartflowError):
+    """An error of the tensor client."""
+
+
+class ConnectionFailedError(ClientError, ConnectionError):
+    """Nothing answered at the store's address, or the connection broke."""
+
+
+class AuthenticationError(ClientError):
+    """The store refused the secret (or none was given to a store that needs one)."""
+
+
+class ClientTimeoutError(ClientError, TimeoutError):
+    """A command did not finish within the client's configured timeout."""
+
+
+class KeyNotFoundError(ClientError, LookupError):
+    """The key does not exist in the store."""
+
+
+class TensorFormatError(ClientError):
+    """The stored value is not a smartflow tensor, or its header is corrupt."""
+
+
+class CommandError(ClientError):
+    """The store answered a command with an error reply."""

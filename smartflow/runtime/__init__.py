@@ -1,0 +1,1 @@
+"""The actor core: processes, the termination ladder, actors and the supervisor."""

@@ -1,0 +1,96 @@
+"""Typed messages between the experiment, its supervisor and the actors.
+
+Requests flow down (experiment -> supervisor -> actor) and carry a :class:`Reply` the sender
+awaits; status changes flow up as :class:`StatusEvent` so the supervisor always holds the current
+table without asking anyone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import attrs
+from anyio.abc import Process
+
+from smartflow.runtime.process import ProcessSpec
+from smartflow.status import Status
+
+
+@attrs.define(eq=False)
+class Reply:
+    """A one-shot answer slot: the receiver sets a value or an error, the sender awaits it."""
+
+    _done: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    _value: Any = attrs.field(default=None, init=False)
+    _error: BaseException | None = attrs.field(default=None, init=False)
+
+    def set_result(self, value: Any) -> None:
+        if not self._done.is_set():
+            self._value = value
+            self._done.set()
+
+    def set_error(self, error: BaseException) -> None:
+        if not self._done.is_set():
+            self._error = error
+            self._done.set()
+
+    async def wait(self) -> Any:
+        await self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+#: Waits until a freshly started process serves (a store answering PING); raises if it never does.
+ReadinessProbe = Callable[[Process], Awaitable[None]]
+
+
+@attrs.frozen
+class ActorSpec:
+    """What the supervisor needs to run one actor."""
+
+    name: str
+    kind: str
+    process: ProcessSpec
+    ready: ReadinessProbe | None = None
+    grace: float = 5.0
+
+
+@attrs.frozen
+class StatusEvent:
+    """An actor's status changed."""
+
+    name: str
+    status: Status
+    job_id: str | None = None
+    returncode: int | None = None
+    error_tail: str = ""
+    when: float = attrs.field(factory=time.time)
+
+
+@attrs.frozen
+class Launch:
+    specs: tuple[ActorSpec, ...]
+    reply: Reply = attrs.field(factory=Reply)
+
+
+@attrs.frozen
+class Stop:
+    names: tuple[str, ...]
+    reply: Reply = attrs.field(factory=Reply)
+
+
+@attrs.frozen
+class Shutdown:
+    reply: Reply = attrs.field(factory=Reply)
+
+
+@attrs.frozen
+class StopActor:
+    """Sent to an actor's own mailbox: end your process with the termination ladder."""
+
+
+SupervisorMessage = Launch | Stop | Shutdown

@@ -1,0 +1,101 @@
+"""Spawning child processes so that none of them can outlive the driver.
+
+Every child gets its own session (so a whole process group can be signalled, grandchildren
+included) and, where util-linux's ``setpriv`` exists, a parent-death signal: if the driver dies,
+even by SIGKILL, the kernel kills the child. The signal fires when the *thread* that forked the
+child exits, so children are always spawned from the event-loop thread, never from a worker.
+Output goes straight to files: no pipes through the driver.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import anyio
+import attrs
+from anyio.abc import Process
+
+from smartflow.errors import ExecutableNotFoundError, LaunchError
+
+
+@attrs.frozen
+class ProcessSpec:
+    """Everything needed to start one child process."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    env: dict[str, str]
+    stdout_path: Path
+    stderr_path: Path
+    #: Bytes written to the child's stdin, which is then closed (secrets travel this way).
+    stdin_data: bytes | None = None
+
+
+@functools.cache
+def _deathsig_prefix() -> tuple[str, ...]:
+    setpriv = shutil.which("setpriv")
+    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
+
+
+def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
+    spec.cwd.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    out = os.open(spec.stdout_path, flags, 0o644)
+    try:
+        err = out if spec.stderr_path == spec.stdout_path else os.open(spec.stderr_path, flags, 0o644)
+    except BaseException:
+        os.close(out)
+        raise
+    return out, err
+
+
+async def spawn(spec: ProcessSpec) -> Process:
+    """Start the child described by ``spec`` and hand it its stdin data."""
+    exe = spec.argv[0]
+    if shutil.which(exe) is None:
+        raise ExecutableNotFoundError(f"executable {exe!r} not found or not executable")
+    out, err = await anyio.to_thread.run_sync(_open_outputs, spec)
+    try:
+        process = await anyio.open_process(
+            [*_deathsig_prefix(), *spec.argv],
+            stdin=subprocess.PIPE if spec.stdin_data is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=spec.cwd,
+            env=spec.env,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise LaunchError(f"could not start {exe!r}: {exc}") from exc
+    finally:
+        os.close(out)
+        if err != out:
+            os.close(err)
+    if spec.stdin_data is not None:
+        await _feed_stdin(process, spec.stdin_data)
+    return process
+
+
+async def _feed_stdin(process: Process, data: bytes) -> None:
+    assert process.stdin is not None
+    try:
+        await process.stdin.send(data)
+    except (anyio.BrokenResourceError, OSError):
+        pass  # the child exited before reading: its exit status tells the story
+    finally:
+        await process.stdin.aclose()
+
+
+def read_tail(path: Path, limit: int = 4096) -> str:
+    """The last ``limit`` bytes of a child's output file (blocking: call from a worker)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""

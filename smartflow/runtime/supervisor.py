@@ -1,0 +1,155 @@
+"""The supervisor: the actor that owns every other actor of an experiment.
+
+It runs in a task of its own (created by the experiment, so it survives across notebook cells),
+holds the anyio task group the actors live in, answers typed messages from its mailbox and keeps
+the status table current from the actors' events. ``summary()`` and ``get_status()`` read that
+table and need no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+
+import anyio
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from smartflow._log import get_logger
+from smartflow.errors import ExperimentError
+from smartflow.runtime.actor import ActorHandle, ProcessActor, launch_error
+from smartflow.runtime.messages import (
+    Launch,
+    Shutdown,
+    StatusEvent,
+    Stop,
+    StopActor,
+    SupervisorMessage,
+)
+from smartflow.status import Status
+
+
+@attrs.define(eq=False)
+class StatusRecord:
+    """The supervisor's row for one entity."""
+
+    name: str
+    kind: str
+    status: Status = Status.NEW
+    job_id: str | None = None
+    returncode: int | None = None
+    error_tail: str = ""
+    started_at: float | None = None
+    ended_at: float | None = None
+    ended: anyio.Event = attrs.field(factory=anyio.Event)
+
+    def apply(self, event: StatusEvent) -> None:
+        self.status = event.status
+        self.job_id = event.job_id or self.job_id
+        if event.status is Status.RUNNING:
+            self.started_at = event.when
+        if event.status.is_terminal:
+            self.returncode, self.error_tail, self.ended_at = (
+                event.returncode,
+                event.error_tail,
+                event.when,
+            )
+            self.ended.set()
+
+
+class Supervisor:
+    """Starts, stops and watches actors on behalf of one experiment."""
+
+    def __init__(self, name: str) -> None:
+        self._log = get_logger("supervisor", experiment=name)
+        self._mailbox, self._inbox = anyio.create_memory_object_stream[SupervisorMessage](math.inf)
+        self._events_send, self._events = anyio.create_memory_object_stream[StatusEvent](math.inf)
+        self._handles: dict[str, ActorHandle] = {}
+        self.table: dict[str, StatusRecord] = {}
+
+    async def request(self, message: SupervisorMessage) -> object:
+        """Send ``message`` and wait for the supervisor's answer."""
+        try:
+            self._mailbox.send_nowait(message)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+            raise ExperimentError("the experiment is closed") from exc
+        return await message.reply.wait()
+
+    async def run(self) -> None:
+        """The supervisor's life: serve messages until :class:`Shutdown`, then stop everyone."""
+        shutdown: Shutdown | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._consume_events)
+                async for message in self._inbox:
+                    if isinstance(message, Shutdown):
+                        shutdown = message
+                        break
+                    tg.start_soon(self._serve, tg, message)
+                with anyio.CancelScope(shield=True):
+                    await self._stop(tuple(self._handles))
+                tg.cancel_scope.cancel()
+        finally:
+            self._mailbox.close()
+            self._events_send.close()
+            self._fail_pending()
+            self._inbox.close()
+            if shutdown is not None:
+                shutdown.reply.set_result(None)
+
+    def _fail_pending(self) -> None:
+        # Requests that arrived after Shutdown (or while the supervisor died) must not hang.
+        while True:
+            try:
+                message = self._inbox.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                return
+            message.reply.set_error(ExperimentError("the experiment is closed"))
+
+    async def _serve(self, tg: anyio.abc.TaskGroup, message: Launch | Stop) -> None:
+        try:
+            if isinstance(message, Launch):
+                message.reply.set_result(await self._launch(tg, message))
+            else:
+                message.reply.set_result(await self._stop(message.names))
+        except Exception as exc:
+            message.reply.set_error(launch_error(exc))
+
+    async def _launch(self, tg: anyio.abc.TaskGroup, message: Launch) -> list[ActorHandle]:
+        handles = []
+        for spec in message.specs:
+            if spec.name in self._handles:
+                raise ExperimentError(f"{spec.name!r} is already running")
+            record = StatusRecord(spec.name, spec.kind)
+            self.table[spec.name] = record
+            try:
+                handle = await tg.start(ProcessActor(spec, self._events_send.clone()).run)
+            except BaseException as exc:
+                record.apply(StatusEvent(spec.name, Status.FAILED, error_tail=str(exc)))
+                raise
+            self._handles[spec.name] = handle
+            handles.append(handle)
+        return handles
+
+    async def _stop(self, names: tuple[str, ...]) -> None:
+        """Ask each named actor to stop, and wait until all have reported their end."""
+        for name in names:
+            handle = self._handles.get(name)
+            if handle is not None:
+                try:
+                    handle.mailbox.send_nowait(StopActor())
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    pass  # it has ended on its own
+        for name in names:
+            if name in self.table:
+                await self.table[name].ended.wait()
+
+    async def _consume_events(self) -> None:
+        async with self._events:
+            async for event in self._events:
+                record = self.table.get(event.name)
+                if record is None:
+                    continue
+                record.apply(event)
+                if event.status.is_terminal and event.name in self._handles:
+                    self._handles.pop(event.name).mailbox.close()
+                self._log.debug("status", entity=event.name, status=str(event.status))

