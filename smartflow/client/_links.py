@@ -7,11 +7,11 @@ duplicate it), the client's own timeouts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-import anyio
 import redis.asyncio as aioredis
 import redis.exceptions as rex
 from redis.asyncio.retry import Retry
@@ -84,15 +84,21 @@ async def on_fast_path(
     """Run ``operation`` on a pooled connection within the command timeout.
 
     A connection whose replies were not all read (an error or a cancellation mid-command) is
-    closed rather than reused, so no later command can read a stale reply.
+    closed rather than reused, so no later command can read a stale reply. The timeout uses
+    ``asyncio.timeout``: on this hot path it costs a third of an anyio cancel scope.
     """
-    with translated(pool.endpoint, what):
-        with anyio.fail_after(config.command_timeout):
+    try:
+        async with asyncio.timeout(config.command_timeout):
             conn = await pool.acquire()
             try:
-                result = await operation(conn)
-            except BaseException:
+                return await operation(conn)
+            finally:
                 pool.release(conn)
-                raise
-            pool.release(conn)
-            return result
+    except ClientError:
+        raise
+    except TimeoutError as exc:
+        raise ClientTimeoutError(
+            f"{what}: no answer from {pool.endpoint} within {config.command_timeout} s"
+        ) from exc
+    except OSError as exc:
+        raise ConnectionFailedError(f"{what}: cannot reach the store at {pool.endpoint}: {exc}") from exc

@@ -22,8 +22,10 @@ from smartflow.errors import AuthenticationError, CommandError, ConnectionFailed
 
 _BUFFER_BYTES = 256 * 1024
 #: Parts smaller than this are coalesced into one send; larger ones are sent from their own memory.
-_COALESCE_BYTES = 64 * 1024
-_FLUSH_BYTES = 1024 * 1024
+_COALESCE_BYTES = 16 * 1024
+_FLUSH_BYTES = 4 * 1024 * 1024
+#: Stay well under the kernel's IOV_MAX (1024) buffers per sendmsg.
+_MAX_IOV = 512
 CRLF = b"\r\n"
 
 
@@ -101,22 +103,44 @@ class RespConnection:
         await self._loop.sock_sendall(self._sock, data)
 
     async def send_parts(self, parts: Iterable[bytes | memoryview], replies: int) -> None:
-        """Send commands given as parts: small parts coalesced, large ones sent without a copy."""
+        """Send commands given as parts: small parts coalesced, large ones sent from their own
+        memory, all of it in as few ``sendmsg`` calls as the socket buffer allows."""
         self.pending += replies
+        iov: list[bytes | bytearray | memoryview] = []
         batch = bytearray()
+        queued = 0
         for part in parts:
             if len(part) < _COALESCE_BYTES:
                 batch += part
-                if len(batch) >= _FLUSH_BYTES:
-                    await self._loop.sock_sendall(self._sock, batch)
+            else:
+                if batch:
+                    iov.append(batch)
                     batch = bytearray()
-                continue
-            if batch:
-                await self._loop.sock_sendall(self._sock, batch)
-                batch = bytearray()
-            await self._loop.sock_sendall(self._sock, part)
+                iov.append(part)
+            queued += len(part)
+            if queued >= _FLUSH_BYTES or len(iov) >= _MAX_IOV:
+                if batch:
+                    iov.append(batch)
+                    batch = bytearray()
+                await self._send_vectored(iov)
+                iov, queued = [], 0
         if batch:
-            await self._loop.sock_sendall(self._sock, batch)
+            iov.append(batch)
+        if iov:
+            await self._send_vectored(iov)
+
+    async def _send_vectored(self, iov: list[bytes | bytearray | memoryview]) -> None:
+        """One ``sendmsg`` for everything; what the socket did not take is sent as it drains."""
+        try:
+            sent = self._sock.sendmsg(iov)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        for part in iov:
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            await self._loop.sock_sendall(self._sock, memoryview(part)[sent:])
+            sent = 0
 
     # -- receiving ----------------------------------------------------------------------------
 

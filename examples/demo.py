@@ -1,0 +1,59 @@
+"""The main job: start a smartflow store, move tensors through it, and say what happened.
+
+    python examples/demo.py
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+
+import anyio
+import numpy as np
+
+from smartflow import Client, Experiment, KeyNotFoundError, SyncClient
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+    with tempfile.TemporaryDirectory() as workdir:
+        async with Experiment("demo", exp_path=workdir) as exp:
+            db = exp.create_database(interface="lo")
+            started = time.perf_counter()
+            await exp.start(db)
+            print(f"store up at {db.get_address()[0]} in {time.perf_counter() - started:.3f} s")
+
+            # In the driver no password is needed: this process started the store.
+            async with Client(address=db.get_address()[0], cluster=False) as client:
+                field = np.random.default_rng(42).random((256, 256), dtype=np.float32)
+                await client.put_tensor("field", field)
+                back = await client.get_tensor("field")
+                print(f"put/get {field.nbytes / 1024:.0f} KiB float32: equal={np.array_equal(field, back)}")
+
+                batch = {f"step_{i}": np.full((4, 4), i, dtype=np.int64) for i in range(100)}
+                await client.put_tensors(batch)
+                fetched = await client.get_tensors(batch)
+                print(f"bulk put/get of {len(fetched)} tensors in one round trip each")
+
+                await client.rename_tensor("field", "field_v2")
+                print(f"renamed: field exists={await client.tensor_exists('field')}, "
+                      f"field_v2 exists={await client.tensor_exists('field_v2')}")
+                try:
+                    await client.get_tensor("field")
+                except KeyNotFoundError as exc:
+                    print(f"typed error for a missing key: {type(exc).__name__}: {exc}")
+
+            # Simulation codes that are not async use SyncClient (here from a worker thread).
+            def simulation_step() -> float:
+                with SyncClient(address=db.get_address()[0], password=db.password) as sync:
+                    return float(sync.get_tensor("step_99").sum())
+
+            print(f"SyncClient read step_99, sum={await anyio.to_thread.run_sync(simulation_step)}")
+            print(exp.summary())
+            await exp.stop(db)
+            print(f"after stop: {await exp.get_status(db)}")
+
+
+if __name__ == "__main__":
+    anyio.run(main)

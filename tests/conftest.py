@@ -1,0 +1,72 @@
+"""Shared fixtures: real stores, and a guard that fails any test leaving a process behind."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from smartflow import Experiment, Orchestrator
+
+
+def _descendants() -> list[psutil.Process]:
+    try:
+        return psutil.Process(os.getpid()).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    """Every test must end every process it (or smartflow) started."""
+    before = {p.pid for p in _descendants()}
+    yield
+    deadline = time.monotonic() + 2.0
+    while True:
+        alive = [p for p in _descendants() if p.pid not in before and _is_alive(p)]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for proc in alive:
+        proc.kill()
+    assert not alive, f"test left processes behind: {[(p.pid, _cmdline(p)) for p in alive]}"
+
+
+def _is_alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _cmdline(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return "?"
+
+
+@pytest.fixture
+async def experiment(tmp_path: Path) -> AsyncIterator[Experiment]:
+    async with Experiment("test-exp", exp_path=tmp_path / "exp") as exp:
+        yield exp
+
+
+@pytest.fixture
+async def store(experiment: Experiment) -> Orchestrator:
+    """A real, running single-shard store (redis-server), stopped when the test ends."""
+    db = experiment.create_database()
+    await experiment.start(db)
+    return db
+
+
+@pytest.fixture
+async def client(store: Orchestrator) -> AsyncIterator:
+    from smartflow import Client
+
+    async with Client(address=store.get_address()[0], cluster=False) as c:
+        yield c
