@@ -159,7 +159,7 @@ class Experiment:
             port = await self._choose_port(db)
             shard = ShardConfig(db.shard_names[0], db.host, port, db.password, workdir)
             try:
-                await self._request(Launch((shard_actor_spec(shard),)))
+                await self._launch(Launch((shard_actor_spec(shard),)))
             except LaunchError as exc:
                 if not is_address_in_use(exc):
                     raise StoreStartError(f"store {db.name!r} did not start: {exc}") from exc
@@ -180,6 +180,20 @@ class Experiment:
                 f"port {db.port} on {db.host} is already in use: choose another or port=None"
             )
         return db.port
+
+    async def _launch(self, message: Launch) -> object:
+        """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
+        try:
+            return await self._request(message)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                try:
+                    await message.reply.wait()  # bounded by the readiness timeout
+                except Exception:
+                    pass  # it failed: nothing to stop
+                else:
+                    await self._request(Stop(tuple(spec.name for spec in message.specs)))
+            raise
 
     async def _request(self, message: SupervisorMessage) -> object:
         if self._closed:
