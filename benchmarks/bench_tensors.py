@@ -109,13 +109,25 @@ def _redis_benchmark(host: str, port: str, password: str, nbytes: int, n: int) -
     exe = shutil.which("redis-benchmark")
     if exe is None:
         return {}
-    argv = [exe, "-h", host, "-p", port, "-t", "set,get", "-d", str(nbytes), "-n", str(n), "-c", "1"]
+    argv = [
+        exe,
+        "-h",
+        host,
+        "-p",
+        port,
+        "-t",
+        "set,get",
+        "-d",
+        str(nbytes),
+        "-n",
+        str(n),
+        "-c",
+        "1",
+    ]
     env = {**os.environ, "REDISCLI_AUTH": password}
     out = subprocess.run([*argv, "-a", password, "--csv"], capture_output=True, text=True, env=env)
     rates = dict(re.findall(r'"(SET|GET)","([\d.]+)"', out.stdout))
-    return {
-        f"redis_benchmark_{op.lower()}": float(rate) * nbytes for op, rate in rates.items()
-    }
+    return {f"redis_benchmark_{op.lower()}": float(rate) * nbytes for op, rate in rates.items()}
 
 
 async def bench_bulk(address: str, password: str, repeats: int) -> dict:
@@ -124,7 +136,9 @@ async def bench_bulk(address: str, password: str, repeats: int) -> dict:
     host, port = address.rsplit(":", 1)
     row: dict[str, float] = {}
     async with Client(address=address, cluster=False) as client:
-        row["smartflow_put"] = BULK_COUNT / await _timed(lambda: client.put_tensors(tensors), repeats)
+        row["smartflow_put"] = BULK_COUNT / await _timed(
+            lambda: client.put_tensors(tensors), repeats
+        )
 
         async def sf_get() -> None:
             await client.get_tensors(names)
@@ -158,8 +172,12 @@ def _print_tables(sizes: dict[str, dict], bulk: dict) -> None:
         "smartflow_put", "redispy_put", "sync_put", "redis_benchmark_set",
         "smartflow_get", "redispy_get", "sync_get", "redis_benchmark_get",
     ]  # fmt: skip
-    print("\nthroughput, MB/s (1 MB = 1e6 bytes); one client, sequential; ratio = smartflow/redis-py")
-    print(f"{'size':>6} " + " ".join(f"{c:>20}" for c in cols) + f" {'put ratio':>9} {'get ratio':>9}")
+    print(
+        "\nthroughput, MB/s (1 MB = 1e6 bytes); one client, sequential; ratio = smartflow/redis-py"
+    )
+    print(
+        f"{'size':>6} " + " ".join(f"{c:>20}" for c in cols) + f" {'put ratio':>9} {'get ratio':>9}"
+    )
     for size, row in sizes.items():
         cells = " ".join(f"{row[c] / 1e6:20.1f}" if c in row else f"{'n/a':>20}" for c in cols)
         put_ratio = row["smartflow_put"] / row["redispy_put"]
@@ -180,7 +198,9 @@ async def main(quick: bool, json_path: Path | None) -> None:
             address = db.get_address()[0]
             sizes = {}
             for label, nbytes in SIZES.items():
-                sizes[label] = await bench_size(address, db.password, nbytes, _count_for(nbytes, quick), repeats)
+                sizes[label] = await bench_size(
+                    address, db.password, nbytes, _count_for(nbytes, quick), repeats
+                )
                 print(f"measured {label}", file=sys.stderr)
             bulk = await bench_bulk(address, db.password, repeats)
     _print_tables(sizes, bulk)

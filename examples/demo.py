@@ -1,6 +1,6 @@
 """The main job: start a smartflow store, move tensors through it, and say what happened.
 
-    python examples/demo.py
+python examples/demo.py
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ async def main() -> None:
                 field = np.random.default_rng(42).random((256, 256), dtype=np.float32)
                 await client.put_tensor("field", field)
                 back = await client.get_tensor("field")
-                print(f"put/get {field.nbytes / 1024:.0f} KiB float32: equal={np.array_equal(field, back)}")
+                same = np.array_equal(field, back)
+                print(f"put/get {field.nbytes / 1024:.0f} KiB float32: equal={same}")
 
                 batch = {f"step_{i}": np.full((4, 4), i, dtype=np.int64) for i in range(100)}
                 await client.put_tensors(batch)
@@ -37,8 +38,10 @@ async def main() -> None:
                 print(f"bulk put/get of {len(fetched)} tensors in one round trip each")
 
                 await client.rename_tensor("field", "field_v2")
-                print(f"renamed: field exists={await client.tensor_exists('field')}, "
-                      f"field_v2 exists={await client.tensor_exists('field_v2')}")
+                print(
+                    f"renamed: field exists={await client.tensor_exists('field')}, "
+                    f"field_v2 exists={await client.tensor_exists('field_v2')}"
+                )
                 try:
                     await client.get_tensor("field")
                 except KeyNotFoundError as exc:

@@ -10,21 +10,53 @@ from smartflow.client import SyncClient as SyncClient
 from smartflow.entities import Orchestrator as Orchestrator
 from smartflow.errors import (
     AuthenticationError as AuthenticationError,
+)
+from smartflow.errors import (
     ClientError as ClientError,
+)
+from smartflow.errors import (
     ClientTimeoutError as ClientTimeoutError,
+)
+from smartflow.errors import (
     CommandError as CommandError,
+)
+from smartflow.errors import (
     ConnectionFailedError as ConnectionFailedError,
+)
+from smartflow.errors import (
     ExecutableNotFoundError as ExecutableNotFoundError,
+)
+from smartflow.errors import (
     ExperimentError as ExperimentError,
+)
+from smartflow.errors import (
     InvalidArgumentError as InvalidArgumentError,
+)
+from smartflow.errors import (
     KeyNotFoundError as KeyNotFoundError,
+)
+from smartflow.errors import (
     LaunchError as LaunchError,
+)
+from smartflow.errors import (
     PortInUseError as PortInUseError,
+)
+from smartflow.errors import (
     SmartflowError as SmartflowError,
+)
+from smartflow.errors import (
     StoreBinaryNotFoundError as StoreBinaryNotFoundError,
+)
+from smartflow.errors import (
     StoreError as StoreError,
+)
+from smartflow.errors import (
     StoreStartError as StoreStartError,
+)
+from smartflow.errors import (
     TensorFormatError as TensorFormatError,
+)
+from smartflow.errors import (
     UnsupportedTypeError as UnsupportedTypeError,
 )
 from smartflow.experiment import Experiment as Experiment

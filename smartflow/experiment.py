@@ -152,7 +152,9 @@ class Experiment:
     # -- internals ----------------------------------------------------------------------------
 
     async def _start_store(self, db: Orchestrator) -> None:
-        if any(not self._record_status(n).is_terminal for n in db.shard_names if n in self._table()):
+        if any(
+            not self._record_status(n).is_terminal for n in db.shard_names if n in self._table()
+        ):
             raise ExperimentError(f"store {db.name!r} is already running")
         workdir = self.exp_path / db.db_identifier
         for _ in range(_PORT_TRIES):

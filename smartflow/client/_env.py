@@ -41,12 +41,16 @@ class Endpoint:
 def parse_address(address: str) -> Endpoint:
     """``"host:port"``, ``"[v6]:port"`` or ``"unix:///path"``; refused with a clear error."""
     if not isinstance(address, str) or not address:
-        raise InvalidArgumentError(f"store address {address!r} must be 'host:port' or 'unix:///path'")
+        raise InvalidArgumentError(
+            f"store address {address!r} must be 'host:port' or 'unix:///path'"
+        )
     if address.startswith("unix://"):
         return Endpoint(None, None, address[len("unix://") :])
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidArgumentError(f"store address {address!r} must be 'host:port' or 'unix:///path'")
+        raise InvalidArgumentError(
+            f"store address {address!r} must be 'host:port' or 'unix:///path'"
+        )
     return Endpoint(host.strip("[]"), int(port))
 
 

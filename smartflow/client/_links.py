@@ -101,4 +101,6 @@ async def on_fast_path(
             f"{what}: no answer from {pool.endpoint} within {config.command_timeout} s"
         ) from exc
     except OSError as exc:
-        raise ConnectionFailedError(f"{what}: cannot reach the store at {pool.endpoint}: {exc}") from exc
+        raise ConnectionFailedError(
+            f"{what}: cannot reach the store at {pool.endpoint}: {exc}"
+        ) from exc

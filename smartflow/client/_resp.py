@@ -86,7 +86,9 @@ class RespConnection:
                 await conn.send(pack_command(b"AUTH", password))
                 reply = await conn.read_reply()
                 if isinstance(reply, ErrorReply):
-                    raise AuthenticationError(f"store at {endpoint} refused the secret: {reply.message}")
+                    raise AuthenticationError(
+                        f"store at {endpoint} refused the secret: {reply.message}"
+                    )
         except BaseException:
             conn.close()
             raise

@@ -152,14 +152,18 @@ async def read_chunks(conn: RespConnection, ref: ChunkedRef) -> np.ndarray:
         target = view[i * manifest.chunk_bytes : (i + 1) * manifest.chunk_bytes]
         n = await _bulk_length(conn, key)
         if n != len(target):
-            raise TensorFormatError(f"tensor {ref.name!r}: chunk {key!r} has {n} bytes, not {len(target)}")
+            raise TensorFormatError(
+                f"tensor {ref.name!r}: chunk {key!r} has {n} bytes, not {len(target)}"
+            )
         await conn.read_into(target)
         await conn.expect_crlf()
         conn.reply_done()
     return array
 
 
-def chunk_values(item: EncodedTensor, chunk_bytes: int) -> tuple[list[tuple[bytes, memoryview]], bytes]:
+def chunk_values(
+    item: EncodedTensor, chunk_bytes: int
+) -> tuple[list[tuple[bytes, memoryview]], bytes]:
     """The (key, chunk) pairs of a large tensor and the manifest to write after them."""
     payload = codec.payload_view(item.array)
     prefix = chunk_prefix(item.key.decode())

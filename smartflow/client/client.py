@@ -217,13 +217,17 @@ class Client:
     async def _put_chunked(self, item: tio.EncodedTensor) -> None:
         pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
         for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
-            await self._fast(f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p]))
+            await self._fast(
+                f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p])
+            )
         # The manifest goes last: a reader sees the whole tensor or no tensor.
         await self._fast(
             f"put_tensor {item.name!r}", lambda conn: tio.put_raw(conn, [(item.key, manifest)])
         )
 
-    async def _probe(self, name: str, key: bytes, missing_ok: bool = False) -> tio.ChunkedRef | None:
+    async def _probe(
+        self, name: str, key: bytes, missing_ok: bool = False
+    ) -> tio.ChunkedRef | None:
         """Check ``key`` holds a tensor; returns its chunk manifest when it is chunked."""
         with translated(self._endpoint, f"tensor {name!r}"):
             prefix = await self._redis.getrange(key, 0, codec.PREFIX_LEN - 1)
@@ -253,6 +257,8 @@ def _key(name: object) -> bytes:
 
 def _check_poll(poll_frequency_ms: object, num_tries: object) -> None:
     if not isinstance(poll_frequency_ms, int) or poll_frequency_ms < 0:
-        raise InvalidArgumentError(f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}")
+        raise InvalidArgumentError(
+            f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}"
+        )
     if not isinstance(num_tries, int) or num_tries < 1:
         raise InvalidArgumentError(f"num_tries must be an int >= 1, got {num_tries!r}")

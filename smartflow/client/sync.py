@@ -64,7 +64,9 @@ class SyncClient:
         self._loop = asyncio.new_event_loop()
         try:
             kwargs = {} if password is _UNSET else {"password": password}
-            self._client = Client(address, cluster, db_identifier=db_identifier, config=config, **kwargs)
+            self._client = Client(
+                address, cluster, db_identifier=db_identifier, config=config, **kwargs
+            )
             self._run(self._client.connect())
         except BaseException:
             self._loop.close()

@@ -46,7 +46,9 @@ def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
     out = os.open(spec.stdout_path, flags, 0o644)
     try:
-        err = out if spec.stderr_path == spec.stdout_path else os.open(spec.stderr_path, flags, 0o644)
+        err = (
+            out if spec.stderr_path == spec.stdout_path else os.open(spec.stderr_path, flags, 0o644)
+        )
     except BaseException:
         os.close(out)
         raise

@@ -12,7 +12,6 @@ import math
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from smartflow._log import get_logger
 from smartflow.errors import ExperimentError

@@ -16,6 +16,8 @@ from smartflow.store.binary import find_redis_conf, find_redis_server
 from smartflow.store.config import ShardConfig
 
 ADDRESS_IN_USE = "Address already in use"
+#: Socket timeouts of one probe (seconds); the caller bounds the whole wait.
+_PROBE_TIMEOUT = 1.0
 
 
 def shard_actor_spec(shard: ShardConfig, *, startup_timeout: float = 30.0) -> ActorSpec:
@@ -41,15 +43,15 @@ def shard_actor_spec(shard: ShardConfig, *, startup_timeout: float = 30.0) -> Ac
     return ActorSpec(name=shard.name, kind="Orchestrator", process=process, ready=ready)
 
 
-async def ping(host: str, port: int, password: str | None, timeout: float = 2.0) -> bool:
-    """One authenticated PING; False when nothing (or something else) answers."""
+async def ping(host: str, port: int, password: str | None) -> bool:
+    """One authenticated PING; False when nothing (or something else) answers in time."""
     client = aioredis.Redis(
         host=host,
         port=port,
         password=password,
         protocol=2,
-        socket_connect_timeout=timeout,
-        socket_timeout=timeout,
+        socket_connect_timeout=_PROBE_TIMEOUT,
+        socket_timeout=_PROBE_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
         single_connection_client=True,
     )
@@ -64,7 +66,7 @@ async def ping(host: str, port: int, password: str | None, timeout: float = 2.0)
 async def wait_until_answering(host: str, port: int, password: str) -> None:
     """Poll until the shard answers; backs off from 2 ms to 50 ms (redis starts in ~10 ms)."""
     delay = 0.002
-    while not await ping(host, port, password, timeout=1.0):
+    while not await ping(host, port, password):
         await anyio.sleep(delay)
         delay = min(delay * 2, 0.05)
 
