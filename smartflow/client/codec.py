@@ -22,6 +22,7 @@ followed by the UTF-8 key prefix of the chunks (chunk ``i`` lives at ``prefix + 
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 
@@ -89,12 +90,16 @@ def as_storable(value: object, name: str = "tensor") -> np.ndarray:
 
 def encode_header(array: np.ndarray, *, chunked: bool = False) -> bytes:
     """The header for ``array`` (already checked by :func:`as_storable`)."""
-    typestr = array.dtype.str.encode("ascii")
-    header_len = _aligned(_FIXED.size + 8 * array.ndim)
+    return _header_for(array.dtype.str, array.shape, chunked)
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_for(typestr: str, shape: tuple[int, ...], chunked: bool) -> bytes:
+    # Cached: a workflow writes the same dtypes and shapes over and over.
+    header_len = _aligned(_FIXED.size + 8 * len(shape))
     flags = FLAG_CHUNKED if chunked else 0
-    fixed = _FIXED.pack(MAGIC, VERSION, flags, header_len, typestr, array.ndim, 0)
-    shape = struct.pack(f"<{array.ndim}Q", *array.shape)
-    return (fixed + shape).ljust(header_len, b"\0")
+    fixed = _FIXED.pack(MAGIC, VERSION, flags, header_len, typestr.encode(), len(shape), 0)
+    return (fixed + struct.pack(f"<{len(shape)}Q", *shape)).ljust(header_len, b"\0")
 
 
 def payload_view(array: np.ndarray) -> memoryview:
@@ -175,11 +180,20 @@ def _aligned(n: int) -> int:
 
 
 def _parse_dtype(typestr: bytes, key: str) -> np.dtype:
+    dtype = _storable_dtype(typestr)
+    if dtype is None:
+        text = typestr.rstrip(b"\0").decode("ascii", errors="replace")
+        raise TensorFormatError(f"key {key!r}: dtype {text!r} in tensor header is not storable")
+    return dtype
+
+
+@functools.lru_cache(maxsize=256)
+def _storable_dtype(typestr: bytes) -> np.dtype | None:
     text = typestr.rstrip(b"\0").decode("ascii", errors="replace")
     try:
         dtype = np.dtype(text)
-    except TypeError as exc:
-        raise TensorFormatError(f"key {key!r}: unknown dtype {text!r} in tensor header") from exc
-    if dtype.kind not in _STORABLE_KINDS:
-        raise TensorFormatError(f"key {key!r}: dtype {text!r} in tensor header is not storable")
+    except (TypeError, ValueError):
+        return None
+    if dtype.kind not in _STORABLE_KINDS or dtype.fields is not None:
+        return None
     return dtype
