@@ -1,12 +1,14 @@
 """smartflow: asyncio-native AI-coupled HPC workflows.
 
-Launch and supervise a Redis-backed tensor store (and, next, models and ensembles) from an
-``Experiment``, and move numpy tensors in and out of it with the async ``Client``.
+Launch and supervise models, ensembles and a Redis-backed tensor store from an ``Experiment``,
+and move numpy tensors in and out of the store with the async ``Client``.
 """
 
 from smartflow.client import Client as Client
 from smartflow.client import ClientConfig as ClientConfig
 from smartflow.client import SyncClient as SyncClient
+from smartflow.entities import Ensemble as Ensemble
+from smartflow.entities import Model as Model
 from smartflow.entities import Orchestrator as Orchestrator
 from smartflow.errors import (
     AuthenticationError as AuthenticationError,
@@ -60,28 +62,36 @@ from smartflow.errors import (
     UnsupportedTypeError as UnsupportedTypeError,
 )
 from smartflow.experiment import Experiment as Experiment
+from smartflow.runtime.messages import StatusEvent as StatusEvent
+from smartflow.settings import BatchSettings as BatchSettings
+from smartflow.settings import RunSettings as RunSettings
 from smartflow.status import Status as Status
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "BatchSettings",
     "Client",
     "ClientConfig",
     "ClientError",
     "ClientTimeoutError",
     "CommandError",
     "ConnectionFailedError",
+    "Ensemble",
     "ExecutableNotFoundError",
     "Experiment",
     "ExperimentError",
     "InvalidArgumentError",
     "KeyNotFoundError",
     "LaunchError",
+    "Model",
     "Orchestrator",
     "PortInUseError",
+    "RunSettings",
     "SmartflowError",
     "Status",
+    "StatusEvent",
     "StoreBinaryNotFoundError",
     "StoreError",
     "StoreStartError",

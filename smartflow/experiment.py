@@ -9,15 +9,20 @@ stops everything the experiment started, also when the driver was cancelled or r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
-import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
 import anyio
 
+from smartflow import _launch_specs, _summary, generation
 from smartflow._log import get_logger
 from smartflow.client._secrets import forget_secret, remember_secret
+from smartflow.entities._perms import normalise_params
+from smartflow.entities.ensemble import Ensemble
+from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
 from smartflow.errors import (
     ExperimentError,
@@ -26,16 +31,18 @@ from smartflow.errors import (
     PortInUseError,
     StoreStartError,
 )
-from smartflow.runtime.messages import Launch, Shutdown, Stop, SupervisorMessage
+from smartflow.runtime.messages import Launch, Shutdown, StatusEvent, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
+from smartflow.settings.run import BatchSettings, RunSettings
 from smartflow.status import Status
 from smartflow.store.config import ShardConfig
 from smartflow.store.network import pick_free_port, port_is_free
 from smartflow.store.server import is_address_in_use, shard_actor_spec
 
 LAUNCHERS = ("local", "auto")
+PROGRESS_INTERVAL = 5.0
 _PORT_TRIES = 3
-Entity = Orchestrator
+Entity = Model | Ensemble | Orchestrator
 
 
 class Experiment:
@@ -57,14 +64,35 @@ class Experiment:
             )
         self.name = name
         self.launcher = "local"
-        self.exp_path = Path(exp_path) if exp_path is not None else Path.cwd() / name
-        self._databases: dict[str, Orchestrator] = {}
+        self.exp_path = Path(exp_path if exp_path is not None else Path.cwd() / name).absolute()
+        self._entities: dict[str, Entity] = {}
         self._supervisor: Supervisor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._run_ids = itertools.count(1)
         self._log = get_logger("experiment", experiment=name)
 
     # -- factories (no I/O) -------------------------------------------------------------------
+
+    def create_run_settings(
+        self,
+        exe: str,
+        exe_args: list[str] | str | None = None,
+        run_command: str = "auto",
+        run_args: dict[str, str] | None = None,
+        env_vars: dict[str, str] | None = None,
+    ) -> RunSettings:
+        """How to run an executable; ``exe`` is resolved on PATH now (a clear error if missing)."""
+        return RunSettings(exe, exe_args, run_command, run_args, env_vars, launcher=self.launcher)
+
+    def create_batch_settings(
+        self, nodes: int = 1, time: str = "", queue: str = "", account: str = "", batch_args=None
+    ) -> BatchSettings:
+        """Batch-job settings; refused by the local launcher, which runs no batch jobs."""
+        raise InvalidArgumentError(
+            f"create_batch_settings: the {self.launcher!r} launcher runs no batch jobs; "
+            "batch settings need a workload-manager launcher (slurm, pbs, lsf, cobalt)"
+        )
 
     def create_database(
         self,
@@ -74,56 +102,155 @@ class Experiment:
         db_identifier: str = DEFAULT_DB_IDENTIFIER,
     ) -> Orchestrator:
         """A Redis-backed store; ``port=None`` picks a free one at start."""
-        if db_identifier in self._databases:
+        if db_identifier in self._entities:
             raise InvalidArgumentError(
                 f"db_identifier {db_identifier!r} is already used in experiment {self.name!r}"
             )
         db = Orchestrator(db_identifier, db_nodes=db_nodes, port=port, interface=interface)
-        self._databases[db_identifier] = db
+        self._claim_names(db, [db.name, *db.shard_names])
         return db
+
+    def create_model(
+        self,
+        name: str,
+        run_settings: RunSettings,
+        params: dict | None = None,
+        path: str | os.PathLike[str] | None = None,
+        enable_key_prefixing: bool = False,
+        params_as_args: list[str] | None = None,
+        batch_settings: BatchSettings | None = None,
+    ) -> Model:
+        """A model that runs in ``path`` (default ``<exp_path>/<name>``)."""
+        self._refuse_batch(batch_settings)
+        check_entity_name(name)
+        scalars = {k: v[0] for k, v in _params_scalars(params).items()}
+        model = Model(
+            name,
+            run_settings,
+            params=scalars,
+            path=Path(path).absolute() if path is not None else self.exp_path / name,
+            params_as_args=list(params_as_args or []),
+            key_prefixing=enable_key_prefixing,
+        )
+        self._claim_names(model, [name])
+        return model
+
+    def create_ensemble(
+        self,
+        name: str,
+        params: dict | None = None,
+        run_settings: RunSettings | None = None,
+        replicas: int | None = None,
+        perm_strategy="all_perm",
+        n_models: int | None = None,
+        params_as_args: list[str] | None = None,
+        batch_settings: BatchSettings | None = None,
+    ) -> Ensemble:
+        """Members ``<name>_<i>`` from ``params`` (expanded by ``perm_strategy``) and/or replicas."""
+        self._refuse_batch(batch_settings)
+        check_entity_name(name)
+        ensemble = Ensemble.build(
+            name, params, run_settings, replicas, perm_strategy, n_models, params_as_args
+        )
+        if not ensemble.models:
+            raise InvalidArgumentError(
+                f"ensemble {name!r} would be empty: give params or replicas (with run_settings)"
+            )
+        for member in ensemble.models:
+            member.path = self.exp_path / name / member.name
+        self._claim_names(ensemble, [name, *(m.name for m in ensemble.models)])
+        return ensemble
+
+    def preview(self, *entities: Entity) -> str:
+        """The exact commands, directories and environment that ``start`` would use."""
+        store_vars = _launch_specs.stores_env(self._running_stores())
+        lines = []
+        for entity in entities:
+            self._check_owned(entity)
+            if isinstance(entity, Orchestrator):
+                lines.append(f"{entity.name}: redis-server x{entity.num_shards} on {entity.host}")
+            else:
+                lines += [_launch_specs.preview(m, store_vars) for m in entity.models]
+        return "\n".join(lines)
+
+    def summary(self, format: Literal["table", "records"] = "table") -> str | list[dict]:
+        """What ran, as a printable table or as a list of dicts; needs no I/O."""
+        records = [_summary.as_record(r) for r in self._table().values()]
+        if format == "records":
+            return records
+        if format != "table":
+            raise InvalidArgumentError(f"format {format!r} must be 'table' or 'records'")
+        return _summary.render_table(records)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, *entities: Entity, block: bool = True, summary: bool = False) -> None:
-        """Start entities; for a store this returns once every shard answers."""
+    async def generate(self, *entities: Entity, tag: str = ";", overwrite: bool = False) -> None:
+        """Create the entities' directories with their attached and configured files."""
+        members, tops = [], []
         for entity in entities:
             self._check_owned(entity)
+            if not isinstance(entity, Orchestrator):
+                members += entity.models
+                tops += generation.entity_directories(entity)
+        await generation.generate(members, tops, tag, overwrite)
+
+    async def start(self, *entities: Entity, block: bool = True, summary: bool = False) -> None:
+        """Start entities: stores first (each ready when it answers), then models.
+
+        With ``block=True`` it returns when every model it started has ended, failed or not (a
+        failure is a status, see ``get_status``/``summary``). If this call is cancelled while
+        it waits, the models it started are stopped.
+        """
         for entity in entities:
-            await self._start_store(entity)
+            self._check_owned(entity)
+            self._refuse_running(entity)
+        stores = [e for e in entities if isinstance(e, Orchestrator)]
+        members = _unique_members([e for e in entities if not isinstance(e, Orchestrator)])
+        for db in stores:
+            await self._start_store(db)
+        if members:
+            names = await self._start_models(members)
+            if block:
+                await self._wait_or_stop(names)
         if summary:
-            self._log.info("summary", table="\n" + self.summary())
+            self._log.info("summary", table="\n" + _summary.render_table(self.summary("records")))
 
     async def stop(self, *entities: Entity) -> None:
-        """Stop entities with the termination ladder; they end as CANCELLED."""
+        """Stop entities with the termination ladder; running ones end as CANCELLED."""
         for entity in entities:
             self._check_owned(entity)
-            names = entity.shard_names
-            if not any(name in self._table() for name in names):
+            if not any(name in self._table() for name in _process_names(entity)):
                 raise ExperimentError(f"{entity.name!r} was never started, so it cannot be stopped")
-            await self._request(Stop(tuple(names)))
-            for address in entity.get_address():
-                forget_secret(address)
+        for entity in entities:
+            await self._request(Stop(tuple(_process_names(entity))))
+            if isinstance(entity, Orchestrator):
+                for address in entity.get_address():
+                    forget_secret(address)
 
     async def get_status(self, *entities: Entity) -> list[Status]:
-        """One status per process, in order (a store's shards expanded)."""
+        """One status per process, in order: ensembles and stores expanded into their members."""
         statuses = []
         for entity in entities:
             self._check_owned(entity)
-            statuses.extend(self._record_status(name) for name in entity.shard_names)
+            statuses.extend(self._record_status(name) for name in _process_names(entity))
         return statuses
 
     async def finished(self, entity: Entity) -> bool:
         """True when every process of ``entity`` has ended."""
         return all(status.is_terminal for status in await self.get_status(entity))
 
-    def summary(self, format: Literal["table", "records"] = "table") -> str | list[dict]:
-        """What ran, as a printable table or as a list of dicts; needs no I/O."""
-        records = [_as_record(r) for r in self._table().values()]
-        if format == "records":
-            return records
-        if format != "table":
-            raise InvalidArgumentError(f"format {format!r} must be 'table' or 'records'")
-        return _render_table(records)
+    async def poll(self, interval: float = 10.0, verbose: bool = True) -> None:
+        """Wait until every model started so far has ended, logging progress each interval."""
+        names = [r.name for r in self._table().values() if r.kind != Orchestrator.kind]
+        await self._wait(names, interval, verbose)
+
+    async def watch(self) -> AsyncIterator[StatusEvent]:
+        """Every status change from now on, as it happens; ends when the experiment closes."""
+        self._ensure_supervisor()
+        assert self._supervisor is not None
+        async with self._supervisor.subscribe() as events:
+            async for event in events:
+                yield event
 
     async def aclose(self) -> None:
         """Stop everything this experiment started and close it; safe to call twice."""
@@ -138,7 +265,7 @@ class Experiment:
                 except ExperimentError:
                     pass  # already shut down
             await asyncio.wait([task])
-        for db in self._databases.values():
+        for db in self._stores():
             if db.is_launched:
                 for address in db.get_address():
                     forget_secret(address)
@@ -149,19 +276,17 @@ class Experiment:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    # -- internals ----------------------------------------------------------------------------
+    # -- internals: launching -----------------------------------------------------------------
 
     async def _start_store(self, db: Orchestrator) -> None:
-        if any(
-            not self._record_status(n).is_terminal for n in db.shard_names if n in self._table()
-        ):
-            raise ExperimentError(f"store {db.name!r} is already running")
         workdir = self.exp_path / db.db_identifier
+        run_id = next(self._run_ids)
         for _ in range(_PORT_TRIES):
             port = await self._choose_port(db)
             shard = ShardConfig(db.shard_names[0], db.host, port, db.password, workdir)
+            spec = shard_actor_spec(shard, run_id=run_id)
             try:
-                await self._launch(Launch((shard_actor_spec(shard),)))
+                await self._launch(Launch((spec,)))
             except LaunchError as exc:
                 if not is_address_in_use(exc):
                     raise StoreStartError(f"store {db.name!r} did not start: {exc}") from exc
@@ -170,7 +295,7 @@ class Experiment:
                 continue  # someone took the free port we picked: pick another
             db._set_ports([port])
             remember_secret(shard.address, db.password)
-            self._log.info("store started", entity=db.name, address=shard.address)
+            self._log.info("store started", entity=db.name, address=shard.address, run_id=run_id)
             return
         raise StoreStartError(f"store {db.name!r}: every free port picked was taken before use")
 
@@ -182,6 +307,22 @@ class Experiment:
                 f"port {db.port} on {db.host} is already in use: choose another or port=None"
             )
         return db.port
+
+    async def _start_models(self, members: list[Model]) -> list[str]:
+        store_vars = _launch_specs.stores_env(self._running_stores())
+        run_id = next(self._run_ids)
+        specs = tuple(_launch_specs.model_actor_spec(m, store_vars, run_id) for m in members)
+        names = [spec.name for spec in specs]
+        try:
+            await self._launch(Launch(specs))
+        except LaunchError:
+            started = [n for n in names if self._record_status(n) is Status.RUNNING]
+            if started:
+                with anyio.CancelScope(shield=True):
+                    await self._request(Stop(tuple(started)))
+            raise
+        self._log.info("started", run_id=run_id, count=len(names))
+        return names
 
     async def _launch(self, message: Launch) -> object:
         """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
@@ -197,7 +338,34 @@ class Experiment:
                     await self._request(Stop(tuple(spec.name for spec in message.specs)))
             raise
 
+    async def _wait_or_stop(self, names: list[str]) -> None:
+        try:
+            await self._wait(names, PROGRESS_INTERVAL, verbose=True)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._request(Stop(tuple(names)))
+            raise
+
+    async def _wait(self, names: list[str], interval: float, verbose: bool) -> None:
+        if not names:
+            return
+        assert self._supervisor is not None
+        while True:
+            with anyio.move_on_after(interval):
+                await self._supervisor.wait_ended(names)
+                return
+            if verbose:
+                done = sum(self._record_status(n).is_terminal for n in names)
+                self._log.info(
+                    "waiting", done=done, total=len(names), progress=f"{done}/{len(names)}"
+                )
+
     async def _request(self, message: SupervisorMessage) -> object:
+        self._ensure_supervisor()
+        assert self._supervisor is not None
+        return await self._supervisor.request(message)
+
+    def _ensure_supervisor(self) -> None:
         if self._closed:
             raise ExperimentError(f"experiment {self.name!r} is closed")
         if self._task is None:
@@ -205,8 +373,8 @@ class Experiment:
             self._task = asyncio.get_running_loop().create_task(
                 self._supervisor.run(), name=f"smartflow-supervisor-{self.name}"
             )
-        assert self._supervisor is not None
-        return await self._supervisor.request(message)
+
+    # -- internals: bookkeeping ---------------------------------------------------------------
 
     def _table(self) -> dict[str, StatusRecord]:
         return self._supervisor.table if self._supervisor is not None else {}
@@ -215,33 +383,79 @@ class Experiment:
         record = self._table().get(name)
         return record.status if record is not None else Status.NEW
 
-    def _check_owned(self, entity: object) -> None:
-        if not isinstance(entity, Orchestrator):
-            raise InvalidArgumentError(f"{entity!r} is not an entity this version can launch")
-        if self._databases.get(entity.db_identifier) is not entity:
-            raise ExperimentError(
-                f"{entity.name!r} was not created by experiment {self.name!r}; "
-                "create it with this experiment's create_* methods"
+    def _stores(self) -> list[Orchestrator]:
+        return [e for e in self._entities.values() if isinstance(e, Orchestrator)]
+
+    def _running_stores(self) -> list[Orchestrator]:
+        return [
+            db
+            for db in self._stores()
+            if db.is_launched and self._record_status(db.shard_names[0]) is Status.RUNNING
+        ]
+
+    def _claim_names(self, entity: Entity, names: list[str]) -> None:
+        taken = self._names_in_use()
+        clashes = [n for n in names if n in taken]
+        if clashes:
+            raise InvalidArgumentError(
+                f"name(s) {', '.join(map(repr, clashes))} already used in experiment {self.name!r}"
             )
+        self._entities[entity.name] = entity
+
+    def _names_in_use(self) -> set[str]:
+        names: set[str] = set()
+        for entity in self._entities.values():
+            names.add(entity.name)
+            names.update(_process_names(entity))
+        return names
+
+    def _check_owned(self, entity: object) -> None:
+        if not isinstance(entity, Model | Ensemble | Orchestrator):
+            raise InvalidArgumentError(f"{entity!r} is not a smartflow entity")
+        owner = self._entities.get(entity.name)
+        if owner is entity:
+            return
+        if isinstance(owner, Ensemble) and any(m is entity for m in owner.models):
+            return
+        if isinstance(entity, Model) and isinstance(
+            self._entities.get(entity.ensemble or ""), Ensemble
+        ):
+            return  # a member added to one of our ensembles with add_model
+        raise ExperimentError(
+            f"{entity.name!r} was not created by experiment {self.name!r}; "
+            "create it with this experiment's create_* methods"
+        )
+
+    def _refuse_running(self, entity: Entity) -> None:
+        if isinstance(entity, Ensemble) and not entity.models:
+            raise InvalidArgumentError(f"ensemble {entity.name!r} has no members to start")
+        running = [n for n in _process_names(entity) if self._record_status(n) is Status.RUNNING]
+        if running:
+            raise ExperimentError(f"{', '.join(running)} already running; stop it first")
+
+    def _refuse_batch(self, batch_settings: BatchSettings | None) -> None:
+        if batch_settings is not None:
+            self.create_batch_settings()
 
 
-def _as_record(record: StatusRecord) -> dict:
-    end = record.ended_at or time.time()
-    elapsed = end - record.started_at if record.started_at else 0.0
-    return {
-        "name": record.name,
-        "entity_type": record.kind,
-        "job_id": record.job_id,
-        "status": str(record.status),
-        "returncode": record.returncode,
-        "time": round(elapsed, 3),
-    }
+def _process_names(entity: Entity) -> list[str]:
+    if isinstance(entity, Orchestrator):
+        return entity.shard_names
+    return [m.name for m in entity.models]
 
 
-def _render_table(records: list[dict]) -> str:
-    headers = ["name", "entity_type", "job_id", "time", "status", "returncode"]
-    rows = [[str(r[h]) if r[h] is not None else "-" for h in headers] for r in records]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
+def _unique_members(entities: list[Model | Ensemble]) -> list[Model]:
+    members: list[Model] = []
+    for entity in entities:
+        members += [m for m in entity.models if all(m is not seen for seen in members)]
+    return members
+
+
+def _params_scalars(params: dict | None) -> dict:
+    normalised = normalise_params(params)
+    for name, values in normalised.items():
+        if len(values) != 1:
+            raise InvalidArgumentError(
+                f"model parameter {name!r} must be one value; use create_ensemble for lists"
+            )
+    return normalised

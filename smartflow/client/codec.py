@@ -85,7 +85,8 @@ def as_storable(value: object, name: str = "tensor") -> np.ndarray:
             f"{name}: dtype {value.dtype} cannot be stored; use a fixed-size numeric or bool "
             "dtype (int*, uint*, float16/32/64, complex64/128, bool)"
         )
-    return np.ascontiguousarray(value)
+    # np.ascontiguousarray would turn a 0-d array into shape (1,); asarray keeps the shape.
+    return np.asarray(value, order="C")
 
 
 def encode_header(array: np.ndarray, *, chunked: bool = False) -> bytes:

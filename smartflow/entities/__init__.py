@@ -1,5 +1,7 @@
 """Declarative entities: what to launch. attrs data, no processes and no sockets."""
 
+from smartflow.entities.ensemble import Ensemble as Ensemble
+from smartflow.entities.model import Model as Model
 from smartflow.entities.orchestrator import Orchestrator as Orchestrator
 
-__all__ = ["Orchestrator"]
+__all__ = ["Ensemble", "Model", "Orchestrator"]

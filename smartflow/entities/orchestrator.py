@@ -38,6 +38,8 @@ class Orchestrator:
     host: str = attrs.field(init=False)
     _ports: list[int] = attrs.field(factory=list, init=False)
 
+    kind = "Orchestrator"
+
     def __attrs_post_init__(self) -> None:
         if self.db_nodes != 1:
             raise InvalidArgumentError(

@@ -2,8 +2,8 @@
 
 Started with ``task_group.start(actor.run)``: it spawns the process, waits until it is ready, and
 only then reports ``task_status.started(handle)``, so a launch failure surfaces at start. It then
-waits for either the process to end or a :class:`StopActor` in its mailbox, and reports every status
-change to the supervisor as a :class:`StatusEvent`.
+waits for the process to end, a :class:`StopActor` in its mailbox, or its walltime, and reports
+every status change to the supervisor as a :class:`StatusEvent`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 
 import anyio
 import attrs
-from anyio.abc import Process, TaskStatus
+from anyio.abc import ObjectReceiveStream, Process, TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
 
 from smartflow._log import get_logger
@@ -20,6 +20,7 @@ from smartflow.errors import LaunchError, SmartflowError
 from smartflow.runtime.messages import ActorSpec, StatusEvent, StopActor
 from smartflow.runtime.process import read_tail, spawn
 from smartflow.runtime.terminate import terminate
+from smartflow.runtime.watchdog import Watchdog
 from smartflow.status import Status
 
 
@@ -36,6 +37,7 @@ class ActorHandle:
 class ProcessActor:
     spec: ActorSpec
     events: MemoryObjectSendStream[StatusEvent]
+    watchdog: Watchdog | None = None
 
     async def run(self, *, task_status: TaskStatus[ActorHandle]) -> None:
         with self.events:
@@ -43,35 +45,38 @@ class ProcessActor:
 
     async def _run(self, task_status: TaskStatus[ActorHandle]) -> None:
         spec = self.spec
-        log = get_logger("actor", entity=spec.name, kind=spec.kind)
         process = await spawn(spec.process)
         job_id = str(process.pid)
-        log = log.bind(job_id=job_id)
+        log = get_logger(
+            "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
+        )
+        if self.watchdog is not None:
+            await self.watchdog.watch(process.pid)
         try:
             await self._wait_ready(process)
         except BaseException:
-            await terminate(process, spec.grace)
+            await self._end(process)
             raise
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
         await self._emit(StatusEvent(spec.name, Status.RUNNING, job_id))
         log.info("running", pid=process.pid)
         task_status.started(ActorHandle(spec.name, process.pid, inbox_send))
-        stopped = False
+        outcome = "ended"
         try:
-            stopped = await self._supervise(process, inbox)
+            outcome = await self._supervise(process, inbox)
         finally:
             with anyio.CancelScope(shield=True):
-                # Still running here means we are being cancelled: that is a stop, too.
-                stopped = stopped or process.returncode is None
-                returncode = await terminate(process, spec.grace)
+                if process.returncode is None and outcome == "ended":
+                    outcome = "stopped"  # we are being cancelled: that is a stop too
+                returncode = await self._end(process)
                 inbox.close()
-                event = await self._final_event(job_id, returncode, stopped)
+                event = await self._final_event(job_id, returncode, outcome)
                 log.info("ended", status=str(event.status), returncode=returncode)
                 await self._emit(event)
 
-    async def _supervise(self, process: Process, inbox: anyio.abc.ObjectReceiveStream) -> bool:
-        """Wait for the process to end or a stop request; True when stopped on request."""
-        stopped = False
+    async def _supervise(self, process: Process, inbox: ObjectReceiveStream[StopActor]) -> str:
+        """Wait for the process to end ("ended"), a stop request ("stopped") or its walltime."""
+        outcome = "ended"
         async with anyio.create_task_group() as tg:
 
             async def watch_exit() -> None:
@@ -79,12 +84,22 @@ class ProcessActor:
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_exit)
-            async for _ in inbox:
-                stopped = True
+            with anyio.move_on_after(self.spec.process.walltime or math.inf) as walltime:
+                async for _ in inbox:
+                    outcome = "stopped"
+                    break
+            if walltime.cancelled_caught:
+                outcome = "walltime"
+            if outcome != "ended":
                 await terminate(process, self.spec.grace)
-                break
             tg.cancel_scope.cancel()
-        return stopped
+        return outcome
+
+    async def _end(self, process: Process) -> int:
+        returncode = await terminate(process, self.spec.grace)
+        if self.watchdog is not None:
+            await self.watchdog.forget(process.pid)
+        return returncode
 
     async def _wait_ready(self, process: Process) -> None:
         """Run the readiness probe, failing fast if the process dies first."""
@@ -109,13 +124,16 @@ class ProcessActor:
                 + (f"; last output:\n{tail}" if tail else "")
             )
 
-    async def _final_event(self, job_id: str, returncode: int, stopped: bool) -> StatusEvent:
-        if stopped:
-            return StatusEvent(self.spec.name, Status.CANCELLED, job_id, returncode)
+    async def _final_event(self, job_id: str, returncode: int, outcome: str) -> StatusEvent:
+        name = self.spec.name
+        if outcome == "stopped":
+            return StatusEvent(name, Status.CANCELLED, job_id, returncode)
+        if outcome == "walltime":
+            note = f"walltime of {self.spec.process.walltime:g} s exceeded; process stopped"
+            return StatusEvent(name, Status.FAILED, job_id, returncode, note)
         if returncode == 0:
-            return StatusEvent(self.spec.name, Status.COMPLETED, job_id, returncode)
-        tail = await self._tail()
-        return StatusEvent(self.spec.name, Status.FAILED, job_id, returncode, tail)
+            return StatusEvent(name, Status.COMPLETED, job_id, returncode)
+        return StatusEvent(name, Status.FAILED, job_id, returncode, await self._tail())
 
     async def _tail(self) -> str:
         paths = {self.spec.process.stderr_path, self.spec.process.stdout_path}

@@ -57,6 +57,8 @@ class ActorSpec:
     process: ProcessSpec
     ready: ReadinessProbe | None = None
     grace: float = 5.0
+    #: Which ``Experiment.start`` call launched it.
+    run_id: int = 0
 
 
 @attrs.frozen
@@ -69,6 +71,10 @@ class StatusEvent:
     returncode: int | None = None
     error_tail: str = ""
     when: float = attrs.field(factory=time.time)
+
+    def __str__(self) -> str:
+        code = "" if self.returncode is None else f" (return code {self.returncode})"
+        return f"{self.name}: {self.status}{code}"
 
 
 @attrs.frozen

@@ -33,6 +33,8 @@ class ProcessSpec:
     stderr_path: Path
     #: Bytes written to the child's stdin, which is then closed (secrets travel this way).
     stdin_data: bytes | None = None
+    #: Seconds the process may run before it is stopped and marked FAILED.
+    walltime: float | None = None
 
 
 @functools.cache

@@ -12,6 +12,7 @@ import math
 
 import anyio
 import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from smartflow._log import get_logger
 from smartflow.errors import ExperimentError
@@ -24,6 +25,7 @@ from smartflow.runtime.messages import (
     StopActor,
     SupervisorMessage,
 )
+from smartflow.runtime.watchdog import Watchdog
 from smartflow.status import Status
 
 
@@ -33,6 +35,7 @@ class StatusRecord:
 
     name: str
     kind: str
+    run_id: int = 0
     status: Status = Status.NEW
     job_id: str | None = None
     returncode: int | None = None
@@ -63,7 +66,25 @@ class Supervisor:
         self._mailbox, self._inbox = anyio.create_memory_object_stream[SupervisorMessage](math.inf)
         self._events_send, self._events = anyio.create_memory_object_stream[StatusEvent](math.inf)
         self._handles: dict[str, ActorHandle] = {}
+        self._subscribers: list[MemoryObjectSendStream[StatusEvent]] = []
+        self._watchdog: Watchdog | None = None
+        self._stop_requested: set[str] = set()
+        self._closed = False
         self.table: dict[str, StatusRecord] = {}
+
+    def subscribe(self) -> MemoryObjectReceiveStream[StatusEvent]:
+        """A stream of every status change from now on; it ends when the supervisor does."""
+        send, receive = anyio.create_memory_object_stream[StatusEvent](math.inf)
+        if self._closed:
+            send.close()
+        else:
+            self._subscribers.append(send)
+        return receive
+
+    async def wait_ended(self, names: list[str]) -> None:
+        """Wait until every named entity has reached a terminal status."""
+        for name in names:
+            await self.table[name].ended.wait()
 
     async def request(self, message: SupervisorMessage) -> object:
         """Send ``message`` and wait for the supervisor's answer."""
@@ -77,6 +98,7 @@ class Supervisor:
         """The supervisor's life: serve messages until :class:`Shutdown`, then stop everyone."""
         shutdown: Shutdown | None = None
         try:
+            self._watchdog = await Watchdog.start()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._consume_events)
                 async for message in self._inbox:
@@ -88,10 +110,15 @@ class Supervisor:
                     await self._stop(tuple(self._handles))
                 tg.cancel_scope.cancel()
         finally:
+            self._closed = True
             self._mailbox.close()
             self._events_send.close()
             self._fail_pending()
             self._inbox.close()
+            for subscriber in self._subscribers:
+                subscriber.close()
+            if self._watchdog is not None:
+                await self._watchdog.aclose()
             if shutdown is not None:
                 shutdown.reply.set_result(None)
 
@@ -118,15 +145,19 @@ class Supervisor:
         for spec in message.specs:
             if spec.name in self._handles:
                 raise ExperimentError(f"{spec.name!r} is already running")
-            record = StatusRecord(spec.name, spec.kind)
+            record = StatusRecord(spec.name, spec.kind, spec.run_id)
             self.table[spec.name] = record
+            actor = ProcessActor(spec, self._events_send.clone(), self._watchdog)
             try:
-                handle = await tg.start(ProcessActor(spec, self._events_send.clone()).run)
+                handle = await tg.start(actor.run)
             except BaseException as exc:
                 record.apply(StatusEvent(spec.name, Status.FAILED, error_tail=str(exc)))
                 raise
             self._handles[spec.name] = handle
             handles.append(handle)
+            if spec.name in self._stop_requested:  # a stop arrived while it was launching
+                self._stop_requested.discard(spec.name)
+                handle.mailbox.send_nowait(StopActor())
         return handles
 
     async def _stop(self, names: tuple[str, ...]) -> None:
@@ -138,6 +169,8 @@ class Supervisor:
                     handle.mailbox.send_nowait(StopActor())
                 except (anyio.ClosedResourceError, anyio.BrokenResourceError):
                     pass  # it has ended on its own
+            elif name in self.table and not self.table[name].ended.is_set():
+                self._stop_requested.add(name)  # still launching: stopped once it is live
         for name in names:
             if name in self.table:
                 await self.table[name].ended.wait()
@@ -151,4 +184,9 @@ class Supervisor:
                 record.apply(event)
                 if event.status.is_terminal and event.name in self._handles:
                     self._handles.pop(event.name).mailbox.close()
+                for subscriber in list(self._subscribers):
+                    try:
+                        subscriber.send_nowait(event)
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        self._subscribers.remove(subscriber)
                 self._log.debug("status", entity=event.name, status=str(event.status))

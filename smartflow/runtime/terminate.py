@@ -28,11 +28,25 @@ def signal_group(process: Process, signum: int) -> None:
 
 
 async def terminate(process: Process, grace: float = 5.0) -> int:
-    """End ``process`` and its group: SIGTERM, wait up to ``grace`` seconds, then SIGKILL."""
+    """End ``process`` and its group: SIGTERM, wait up to ``grace`` seconds, then SIGKILL.
+
+    Whatever of the group outlives its leader (background children of a shell script) is
+    SIGKILLed too, so nothing the process started survives it.
+    """
     with anyio.CancelScope(shield=True):
         if process.returncode is None:
             signal_group(process, signal.SIGTERM)
             with anyio.move_on_after(grace):
-                return await process.wait()
+                await process.wait()
             signal_group(process, signal.SIGKILL)
-        return await process.wait()
+        returncode = await process.wait()
+        _sweep_group(process.pid)
+        return returncode
+
+
+def _sweep_group(pgid: int) -> None:
+    # The group id cannot be reused while any member lives, so this reaches only our stragglers.
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -20,7 +20,9 @@ ADDRESS_IN_USE = "Address already in use"
 _PROBE_TIMEOUT = 1.0
 
 
-def shard_actor_spec(shard: ShardConfig, *, startup_timeout: float = 30.0) -> ActorSpec:
+def shard_actor_spec(
+    shard: ShardConfig, *, run_id: int = 0, startup_timeout: float = 30.0
+) -> ActorSpec:
     """The actor that runs one shard and reports it started once it answers an AUTHed PING."""
     argv = [str(find_redis_server())]
     conf = find_redis_conf()
@@ -40,7 +42,9 @@ def shard_actor_spec(shard: ShardConfig, *, startup_timeout: float = 30.0) -> Ac
         with anyio.fail_after(startup_timeout):
             await wait_until_answering(shard.host, shard.port, shard.password)
 
-    return ActorSpec(name=shard.name, kind="Orchestrator", process=process, ready=ready)
+    return ActorSpec(
+        name=shard.name, kind="Orchestrator", process=process, ready=ready, run_id=run_id
+    )
 
 
 async def ping(host: str, port: int, password: str | None) -> bool:

@@ -1,0 +1,73 @@
+"""What the experiment hands the supervisor for a model: argv, directory, environment.
+
+The environment contract (SmartSim's names): each running store is ``SSDB[_<id>]`` (comma-separated
+shard addresses), ``SR_DB_TYPE[_<id>]`` and ``SSDB_PASSWORD[_<id>]``; ``SSKEYOUT`` is the model's
+own name when key prefixing is on; ``SSKEYIN`` lists its incoming entities. A model's own
+``env_vars`` are applied last, so a user can always override.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from smartflow.client._env import env_names
+from smartflow.entities.model import Model
+from smartflow.entities.orchestrator import Orchestrator
+from smartflow.errors import ExperimentError
+from smartflow.runtime.messages import ActorSpec
+from smartflow.runtime.process import ProcessSpec
+
+_SECRET_NAMES = ("SSDB_PASSWORD",)
+
+
+def stores_env(stores: list[Orchestrator]) -> dict[str, str]:
+    """The variables that point launched applications at every running store."""
+    env: dict[str, str] = {}
+    for db in stores:
+        address_var, type_var, password_var = env_names(db.db_identifier)
+        if address_var in env:
+            raise ExperimentError(
+                f"stores {db.db_identifier!r} and another would both be the plain {address_var}; "
+                "give one of them a different db_identifier"
+            )
+        env[address_var] = ",".join(db.get_address())
+        env[type_var] = "Clustered" if db.num_shards > 1 else "Standalone"
+        env[password_var] = db.password
+    return env
+
+
+def model_env(model: Model, store_vars: dict[str, str]) -> dict[str, str]:
+    """The variables smartflow sets for ``model`` (without the inherited environment)."""
+    env = dict(store_vars)
+    if model.query_key_prefixing():
+        env["SSKEYOUT"] = model.name
+    if model.incoming_entities:
+        env["SSKEYIN"] = ",".join(m.name for m in model.incoming_entities)
+    env.update(model.run_settings.env_vars)
+    return env
+
+
+def model_actor_spec(model: Model, store_vars: dict[str, str], run_id: int) -> ActorSpec:
+    """The actor that runs ``model`` in its directory, output to ``<name>.out`` / ``.err``."""
+    directory = Path(model.path) if model.path is not None else Path.cwd()
+    process = ProcessSpec(
+        argv=tuple(model.run_settings.format_argv(model.params_to_args())),
+        cwd=directory,
+        env={**os.environ, **model_env(model, store_vars)},
+        stdout_path=directory / f"{model.name}.out",
+        stderr_path=directory / f"{model.name}.err",
+        walltime=model.run_settings.walltime,
+    )
+    return ActorSpec(name=model.name, kind=model.kind, process=process, run_id=run_id)
+
+
+def preview(model: Model, store_vars: dict[str, str]) -> str:
+    """The exact command, directory and smartflow-set environment of ``model`` (secrets hidden)."""
+    argv = model.run_settings.format_argv(model.params_to_args())
+    lines = [f"{model.name}:", f"  cwd: {model.path}", f"  argv: {shlex.join(argv)}"]
+    for key, value in sorted(model_env(model, store_vars).items()):
+        shown = "********" if key.startswith(_SECRET_NAMES) else value
+        lines.append(f"  env: {key}={shown}")
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""Model: one executable, parameterised, possibly a member of an ensemble."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+
+from smartflow.entities._perms import ParamValue
+from smartflow.errors import InvalidArgumentError
+from smartflow.settings.run import RunSettings
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def check_entity_name(name: object) -> str:
+    """Entity names become directory and file names: keep them plain."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidArgumentError(
+            f"entity name {name!r} must be letters, digits, '_', '-' or '.', not starting with '.'"
+        )
+    return name
+
+
+def _paths(value: object, what: str) -> list[Path]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str | Path) else value
+    if not isinstance(items, list | tuple):
+        raise InvalidArgumentError(f"{what} must be a path or a list of paths, got {value!r}")
+    paths = [Path(p).absolute() for p in items]
+    for path in paths:
+        if not path.exists():
+            raise InvalidArgumentError(f"{what}: {path} does not exist")
+    return paths
+
+
+@attrs.frozen
+class GeneratorFiles:
+    """Files placed in an entity's directory by ``Experiment.generate``."""
+
+    to_copy: tuple[Path, ...] = ()
+    to_symlink: tuple[Path, ...] = ()
+    to_configure: tuple[Path, ...] = ()
+
+
+@attrs.define(eq=False)
+class Model:
+    """An executable launched by an experiment. Create it with ``exp.create_model``."""
+
+    name: str = attrs.field(converter=check_entity_name)
+    run_settings: RunSettings = attrs.field()
+    params: dict[str, ParamValue] = attrs.field(factory=dict)
+    path: Path | None = None
+    params_as_args: list[str] = attrs.field(factory=list)
+    files: GeneratorFiles = attrs.field(factory=GeneratorFiles)
+    incoming_entities: list[Model] = attrs.field(factory=list)
+    _key_prefixing: bool = False
+    ensemble: str | None = None
+
+    kind = "Model"
+
+    @run_settings.validator
+    def _check_settings(self, _: object, value: object) -> None:
+        if not isinstance(value, RunSettings):
+            raise InvalidArgumentError(
+                f"model {self.name!r}: run_settings must come from exp.create_run_settings"
+            )
+
+    def __attrs_post_init__(self) -> None:
+        for name in self.params_as_args:
+            if name not in self.params:
+                raise InvalidArgumentError(
+                    f"model {self.name!r}: params_as_args names {name!r}, which is not a parameter"
+                )
+
+    @property
+    def models(self) -> list[Model]:
+        """The processes this entity launches: itself."""
+        return [self]
+
+    def attach_generator_files(self, to_copy=None, to_symlink=None, to_configure=None) -> None:
+        """Files to copy, link, or copy with ``;param;`` tags replaced, at ``exp.generate``."""
+        self.files = GeneratorFiles(
+            tuple(_paths(to_copy, "to_copy")),
+            tuple(_paths(to_symlink, "to_symlink")),
+            tuple(_paths(to_configure, "to_configure")),
+        )
+
+    def params_to_args(self) -> list[str]:
+        """``--name=value`` for every parameter named in ``params_as_args``."""
+        return [f"--{name}={self.params[name]}" for name in self.params_as_args]
+
+    def register_incoming_entity(self, entity: object) -> None:
+        """Let this model read keys ``entity`` writes (its name goes into ``SSKEYIN``)."""
+        members = getattr(entity, "models", None)
+        if not isinstance(members, list) or entity is self:
+            raise InvalidArgumentError(f"cannot register {entity!r} as an incoming entity")
+        for member in members:
+            if all(m is not member for m in self.incoming_entities):
+                self.incoming_entities.append(member)
+
+    def enable_key_prefixing(self) -> None:
+        """Prefix this model's keys with its name (``SSKEYOUT``)."""
+        self._key_prefixing = True
+
+    def disable_key_prefixing(self) -> None:
+        self._key_prefixing = False
+
+    def query_key_prefixing(self) -> bool:
+        return self._key_prefixing
