@@ -146,7 +146,7 @@ class Experiment:
         params_as_args: list[str] | None = None,
         batch_settings: BatchSettings | None = None,
     ) -> Ensemble:
-        """Members ``<name>_<i>`` from ``params`` (expanded by ``perm_strategy``) and/or replicas."""
+        """Members ``<name>_<i>`` from ``params`` (expanded by ``perm_strategy``) or replicas."""
         self._refuse_batch(batch_settings)
         check_entity_name(name)
         ensemble = Ensemble.build(

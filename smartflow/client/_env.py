@@ -45,7 +45,12 @@ def parse_address(address: str) -> Endpoint:
             f"store address {address!r} must be 'host:port' or 'unix:///path'"
         )
     if address.startswith("unix://"):
-        return Endpoint(None, None, address[len("unix://") :])
+        path = address[len("unix://") :]
+        if not path.startswith("/"):
+            raise InvalidArgumentError(
+                f"store address {address!r}: a unix socket address is 'unix:///absolute/path'"
+            )
+        return Endpoint(None, None, path)
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise InvalidArgumentError(

@@ -82,13 +82,16 @@ class RespConnection:
         conn = cls(sock)
         try:
             await conn._loop.sock_connect(sock, target)
-            if password is not None:
-                await conn.send(pack_command(b"AUTH", password))
-                reply = await conn.read_reply()
-                if isinstance(reply, ErrorReply):
-                    raise AuthenticationError(
-                        f"store at {endpoint} refused the secret: {reply.message}"
-                    )
+            # A handshake within the connect timeout: AUTH, or PING when there is no secret, so
+            # a port that accepts but never answers fails here, not at the first command.
+            handshake = pack_command(b"AUTH", password) if password is not None else b"PING\r\n"
+            await conn.send(handshake)
+            reply = await conn.read_reply()
+            if isinstance(reply, ErrorReply) and password is not None:
+                raise AuthenticationError(
+                    f"store at {endpoint} refused the secret: {reply.message}"
+                )
+            raise_for_error(reply, f"connect to {endpoint}")
         except BaseException:
             conn.close()
             raise
@@ -96,6 +99,16 @@ class RespConnection:
 
     def close(self) -> None:
         self._sock.close()
+
+    def is_alive(self) -> bool:
+        """False when the store closed this idle connection (timeout, restart, CLIENT KILL)."""
+        try:
+            self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return True  # nothing to read: open and quiet, as an idle connection should be
+        except OSError:
+            return False
+        return False  # EOF, or bytes nobody asked for: either way not reusable
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -269,8 +282,11 @@ class ConnectionPool:
             except BaseException:
                 self._wake_next() if waiter.is_set() else self._waiters.remove(waiter)
                 raise
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.is_alive():
+                return conn
+            self.discard(conn)
         self._open += 1
         try:
             with anyio.fail_after(self._connect_timeout):

@@ -150,7 +150,12 @@ async def read_chunks(conn: RespConnection, ref: ChunkedRef) -> np.ndarray:
     await conn.send(b"".join(pack_command(b"GET", key) for key in keys), replies=len(keys))
     for i, key in enumerate(keys):
         target = view[i * manifest.chunk_bytes : (i + 1) * manifest.chunk_bytes]
-        n = await _bulk_length(conn, key)
+        try:
+            n = await _bulk_length(conn, key)
+        except KeyNotFoundError as exc:
+            raise TensorFormatError(
+                f"tensor {ref.name!r} is corrupt: its chunk {key!r} is missing"
+            ) from exc
         if n != len(target):
             raise TensorFormatError(
                 f"tensor {ref.name!r}: chunk {key!r} has {n} bytes, not {len(target)}"

@@ -31,6 +31,7 @@ from smartflow.errors import (
     ClientError,
     InvalidArgumentError,
     KeyNotFoundError,
+    TensorFormatError,
     UnsupportedTypeError,
 )
 
@@ -89,7 +90,7 @@ class Client:
         if self._state is not _State.UNOPENED:
             raise ClientError(f"client is {self._state.value}; create a new Client")
         try:
-            await self._fast("connect", _ping)
+            await on_fast_path(self._pool, self._config, "connect", _ping)
             with translated(self._endpoint, "connect"):
                 with anyio.fail_after(self._config.connect_timeout):
                     await self._redis.ping()
@@ -128,11 +129,13 @@ class Client:
         items = [tio.EncodedTensor.of(name, _key(name), value) for name, value in tensors.items()]
         limit = self._config.max_value_bytes
         small = [item for item in items if item.value_len <= limit]
+        large = [item for item in items if item.value_len > limit]
+        for item in large:
+            tio.chunk_prefix(item.key.decode())  # refuse an unchunkable name before writing any
         if small:
             await self._fast("put_tensors", lambda conn: tio.put_many(conn, small))
-        for item in items:
-            if item.value_len > limit:
-                await self._put_chunked(item)
+        for item in large:
+            await self._put_chunked(item)
 
     async def get_tensors(self, names: Iterable[str]) -> dict[str, np.ndarray]:
         """The named tensors, fetched in one pipelined round trip."""
@@ -147,8 +150,7 @@ class Client:
         key = _key(name)
         ref = await self._probe(name, key, missing_ok=True)
         doomed = [key] + [k.encode() for k in ref.manifest.chunk_keys()] if ref else [key]
-        with translated(self._endpoint, f"delete_tensor {name!r}"):
-            await self._redis.delete(*doomed)
+        await self._slow(f"delete_tensor {name!r}", lambda r: r.delete(*doomed))
 
     async def copy_tensor(self, src_name: str, dest_name: str) -> None:
         """Copy a tensor to a new name (replacing what was there)."""
@@ -158,8 +160,7 @@ class Client:
         if await self._probe(src_name, src) is not None:
             await self.put_tensor(dest_name, await self.get_tensor(src_name))
             return
-        with translated(self._endpoint, f"copy_tensor {src_name!r}"):
-            await self._redis.copy(src, dest, replace=True)
+        await self._slow(f"copy_tensor {src_name!r}", lambda r: r.copy(src, dest, replace=True))
 
     async def rename_tensor(self, old_name: str, new_name: str) -> None:
         """Rename a tensor (replacing what was at the new name)."""
@@ -170,8 +171,7 @@ class Client:
             await self.copy_tensor(old_name, new_name)
             await self.delete_tensor(old_name)
             return
-        with translated(self._endpoint, f"rename_tensor {old_name!r}"):
-            await self._redis.rename(old, new)
+        await self._slow(f"rename_tensor {old_name!r}", lambda r: r.rename(old, new))
 
     async def tensor_exists(self, name: str) -> bool:
         """True when a tensor is stored under ``name``."""
@@ -179,8 +179,8 @@ class Client:
 
     async def key_exists(self, key: str) -> bool:
         """True when ``key`` exists in the store, whatever it holds."""
-        with translated(self._endpoint, f"key_exists {key!r}"):
-            return bool(await self._redis.exists(_key(key)))
+        raw = _key(key)
+        return bool(await self._slow(f"key_exists {key!r}", lambda r: r.exists(raw)))
 
     async def poll_tensor(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
         """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for the tensor."""
@@ -198,10 +198,23 @@ class Client:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _check_open(self) -> None:
+        if self._state is not _State.OPEN:
+            raise ClientError(
+                f"client is {self._state.value}: use it inside `async with Client(...)` "
+                "(or after `await client.connect()`), and create a new one once closed"
+            )
+
     async def _fast(self, what: str, operation):  # type: ignore[no-untyped-def]
-        if self._state is _State.CLOSED:
-            raise ClientError("client is closed; create a new Client")
+        """Run ``operation(conn)`` on the tensor fast path."""
+        self._check_open()
         return await on_fast_path(self._pool, self._config, what, operation)
+
+    async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
+        """Run ``call(redis)`` through redis-py, errors translated."""
+        self._check_open()
+        with translated(self._endpoint, what):
+            return await call(self._redis)
 
     async def _get_arrays(self, names: list[str]) -> list[np.ndarray]:
         keys = [(_key(name), name) for name in names]
@@ -216,6 +229,10 @@ class Client:
 
     async def _put_chunked(self, item: tio.EncodedTensor) -> None:
         pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
+        try:
+            previous = await self._probe(item.name, item.key, missing_ok=True)
+        except TensorFormatError:
+            previous = None  # not a tensor: simply replaced
         for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
             await self._fast(
                 f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p])
@@ -224,17 +241,22 @@ class Client:
         await self._fast(
             f"put_tensor {item.name!r}", lambda conn: tio.put_raw(conn, [(item.key, manifest)])
         )
+        if previous is not None:  # chunks of the replaced tensor that the new one did not reuse
+            kept = {key for key, _ in pairs}
+            stale = [k.encode() for k in previous.manifest.chunk_keys() if k.encode() not in kept]
+            if stale:
+                await self._slow(f"put_tensor {item.name!r}", lambda r: r.delete(*stale))
 
     async def _probe(
         self, name: str, key: bytes, missing_ok: bool = False
     ) -> tio.ChunkedRef | None:
         """Check ``key`` holds a tensor; returns its chunk manifest when it is chunked."""
-        with translated(self._endpoint, f"tensor {name!r}"):
-            prefix = await self._redis.getrange(key, 0, codec.PREFIX_LEN - 1)
-            if not prefix and not await self._redis.exists(key):
-                if missing_ok:
-                    return None
-                raise KeyNotFoundError(f"tensor {name!r} does not exist")
+        what = f"tensor {name!r}"
+        prefix = await self._slow(what, lambda r: r.getrange(key, 0, codec.PREFIX_LEN - 1))
+        if not prefix and not await self._slow(what, lambda r: r.exists(key)):
+            if missing_ok:
+                return None
+            raise KeyNotFoundError(f"tensor {name!r} does not exist")
         codec.header_length(prefix, name)
         if not prefix[5] & codec.FLAG_CHUNKED:
             return None

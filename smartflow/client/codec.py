@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import struct
 
 import attrs
@@ -40,6 +41,9 @@ PREFIX_LEN = 8
 _FIXED = struct.Struct("<4sBBH8sII")
 _MANIFEST = struct.Struct("<QQQ")
 _STORABLE_KINDS = frozenset("biufc")
+_TYPESTR = re.compile(r"[<>|=][biufc]\d{1,2}")
+#: numpy's own limit on dimensions.
+MAX_NDIM = 64
 
 
 @attrs.frozen
@@ -135,7 +139,10 @@ def decode_header(buf: bytes | bytearray | memoryview, key: str) -> TensorHeader
     if _FIXED.size + 8 * ndim > header_len:
         raise TensorFormatError(f"key {key!r}: corrupt tensor header (ndim {ndim})")
     shape = struct.unpack_from(f"<{ndim}Q", buf, _FIXED.size)
-    return TensorHeader(_parse_dtype(typestr, key), shape, header_len, bool(flags & FLAG_CHUNKED))
+    dtype = _parse_dtype(typestr, key)
+    if ndim > MAX_NDIM or math.prod(d for d in shape if d) * dtype.itemsize >= 2**63:
+        raise TensorFormatError(f"key {key!r}: corrupt tensor header (shape {shape})")
+    return TensorHeader(dtype, shape, header_len, bool(flags & FLAG_CHUNKED))
 
 
 def decode(value: bytes | bytearray | memoryview, key: str) -> np.ndarray:
@@ -191,6 +198,8 @@ def _parse_dtype(typestr: bytes, key: str) -> np.dtype:
 @functools.lru_cache(maxsize=256)
 def _storable_dtype(typestr: bytes) -> np.dtype | None:
     text = typestr.rstrip(b"\0").decode("ascii", errors="replace")
+    if not _TYPESTR.fullmatch(text):
+        return None  # also keeps numpy's deprecated aliases (and their warnings) out
     try:
         dtype = np.dtype(text)
     except (TypeError, ValueError):
