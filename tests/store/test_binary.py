@@ -256,4 +256,3 @@ async def test_redis_conf_cannot_weaken_the_store(tmp_path: Path, monkeypatch) -
                 await anonymous.ping()
         finally:
             await anonymous.aclose()
-

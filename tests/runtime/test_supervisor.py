@@ -1,0 +1,346 @@
+"""The Supervisor and its ProcessActors, driven directly with typed messages."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import psutil
+import pytest
+from anyio.abc import Process
+
+from smartflow import ExecutableNotFoundError, ExperimentError, LaunchError, SmartflowError, Status
+from smartflow.runtime.actor import ActorHandle
+from smartflow.runtime.messages import ActorSpec, Launch, Shutdown, Stop
+from smartflow.runtime.process import ProcessSpec
+from smartflow.runtime.supervisor import Supervisor
+
+SLEEP = "import time; time.sleep(60)"
+IGNORE_TERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ready', flush=True); time.sleep(60)"
+)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage():
+    """Collect after each test so a leaked (unclosed) stream warns in the test that leaked it."""
+    yield
+    gc.collect()
+
+
+def _spec(tmp_path: Path, name: str, code: str, **kwargs) -> ActorSpec:
+    return _argv_spec(tmp_path, name, (sys.executable, "-c", code), **kwargs)
+
+
+def _argv_spec(tmp_path: Path, name: str, argv: tuple[str, ...], **kwargs) -> ActorSpec:
+    process = ProcessSpec(
+        argv=argv,
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stdout_path=tmp_path / f"{name}.out",
+        stderr_path=tmp_path / f"{name}.err",
+    )
+    return ActorSpec(name=name, kind="Model", process=process, **kwargs)
+
+
+@asynccontextmanager
+async def _supervisor() -> AsyncIterator[tuple[Supervisor, asyncio.Task[None]]]:
+    sup = Supervisor("test")
+    task = asyncio.get_running_loop().create_task(sup.run())
+    try:
+        yield sup, task
+    finally:
+        with anyio.CancelScope(shield=True):
+            if not task.done():
+                try:
+                    await sup.request(Shutdown())
+                except ExperimentError:
+                    pass
+            with anyio.fail_after(15):
+                await asyncio.wait([task])
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _children() -> set[int]:
+    return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True) if _alive(p.pid)}
+
+
+async def _ended(sup: Supervisor, name: str, within: float = 10.0) -> None:
+    with anyio.fail_after(within):
+        await sup.table[name].ended.wait()
+
+
+async def test_short_process_runs_then_completes(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        handles = await sup.request(
+            Launch((_spec(tmp_path, "short", "import time; time.sleep(0.3)"),))
+        )
+        assert isinstance(handles, list) and len(handles) == 1
+        (handle,) = handles
+        assert isinstance(handle, ActorHandle)
+        record = sup.table["short"]
+        assert record.status is Status.RUNNING
+        assert record.job_id == str(handle.pid)
+        assert record.started_at is not None
+        assert record.kind == "Model"
+        await _ended(sup, "short")
+        assert record.status is Status.COMPLETED
+        assert record.returncode == 0
+        assert record.error_tail == ""
+        assert record.ended_at is not None and record.ended_at >= record.started_at
+        assert not _alive(handle.pid)
+
+
+async def test_failing_process_is_failed_with_tail(tmp_path: Path) -> None:
+    code = "import sys; sys.stderr.write('kaboom: the simulation diverged\\n'); sys.exit(3)"
+    async with _supervisor() as (sup, _):
+        await sup.request(Launch((_spec(tmp_path, "bad", code),)))
+        await _ended(sup, "bad")
+        record = sup.table["bad"]
+        assert record.status is Status.FAILED
+        assert record.returncode == 3
+        assert "kaboom: the simulation diverged" in record.error_tail
+
+
+async def test_stop_cancels(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        (handle,) = await sup.request(Launch((_spec(tmp_path, "sleeper", SLEEP),)))
+        assert _alive(handle.pid)
+        with anyio.fail_after(10):
+            await sup.request(Stop(("sleeper",)))
+        # Stop answers once the actor has reported its end.
+        record = sup.table["sleeper"]
+        assert record.status is Status.CANCELLED
+        assert record.returncode == -signal.SIGTERM
+        assert not _alive(handle.pid)
+
+
+async def test_stop_escalates_to_sigkill_after_grace(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        spec = _spec(tmp_path, "stubborn", IGNORE_TERM, grace=0.3)
+        (handle,) = await sup.request(Launch((spec,)))
+        with anyio.fail_after(10):
+            while True:
+                if "ready" in _read(spec.process.stdout_path):
+                    break
+                await anyio.sleep(0.01)
+        start = anyio.current_time()
+        with anyio.fail_after(5):
+            await sup.request(Stop(("stubborn",)))
+        assert anyio.current_time() - start >= 0.3
+        assert sup.table["stubborn"].status is Status.CANCELLED
+        assert sup.table["stubborn"].returncode == -signal.SIGKILL
+        assert not _alive(handle.pid)
+
+
+async def test_stop_of_a_finished_actor_returns(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        await sup.request(Launch((_spec(tmp_path, "quick", "pass"),)))
+        await _ended(sup, "quick")
+        with anyio.fail_after(5):
+            await sup.request(Stop(("quick",)))
+        assert sup.table["quick"].status is Status.COMPLETED
+
+
+async def test_probe_never_ready_and_process_exits(tmp_path: Path) -> None:
+    code = "import sys; print('dying on purpose', file=sys.stderr); sys.exit(2)"
+    probed = anyio.Event()
+
+    async def never_ready(_: Process) -> None:
+        probed.set()
+        await anyio.sleep_forever()
+
+    async with _supervisor() as (sup, _):
+        with anyio.fail_after(10):
+            with pytest.raises(LaunchError) as info:
+                await sup.request(Launch((_spec(tmp_path, "dud", code, ready=never_ready),)))
+        exc = info.value
+        assert not isinstance(exc, BaseExceptionGroup)
+        assert isinstance(exc, SmartflowError)
+        assert probed.is_set()
+        assert "dying on purpose" in str(exc)
+        assert "2" in str(exc)
+        assert sup.table["dud"].status is Status.FAILED
+        # The supervisor is still serving.
+        await sup.request(Launch((_spec(tmp_path, "after", SLEEP),)))
+        assert sup.table["after"].status is Status.RUNNING
+
+
+async def test_probe_that_raises_kills_the_process(tmp_path: Path) -> None:
+    before = _children()
+    seen: list[int] = []
+
+    async def broken_probe(process: Process) -> None:
+        seen.append(process.pid)
+        await anyio.sleep(0.05)
+        raise RuntimeError("probe gave up")
+
+    async with _supervisor() as (sup, _):
+        with anyio.fail_after(10):
+            with pytest.raises(LaunchError) as info:
+                await sup.request(Launch((_spec(tmp_path, "p", SLEEP, ready=broken_probe),)))
+        assert not isinstance(info.value, BaseExceptionGroup)
+        assert "probe gave up" in str(info.value)
+        assert sup.table["p"].status is Status.FAILED
+        assert seen and not _alive(seen[0])
+    assert _children() - before == set()
+
+
+async def test_probe_success_reports_running(tmp_path: Path) -> None:
+    async def ready_after_output(process: Process) -> None:
+        while True:
+            if "up" in _read(tmp_path / "ok.out"):
+                return
+            await anyio.sleep(0.01)
+
+    code = "import time; print('up', flush=True); time.sleep(60)"
+    async with _supervisor() as (sup, _):
+        with anyio.fail_after(10):
+            await sup.request(Launch((_spec(tmp_path, "ok", code, ready=ready_after_output),)))
+        assert "up" in (tmp_path / "ok.out").read_text()
+        assert sup.table["ok"].status is Status.RUNNING
+
+
+async def test_missing_executable_is_refused(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        spec = _argv_spec(tmp_path, "ghost", (str(tmp_path / "no-such-program"),))
+        with pytest.raises(ExecutableNotFoundError) as info:
+            await sup.request(Launch((spec,)))
+        assert not isinstance(info.value, BaseExceptionGroup)
+        assert sup.table["ghost"].status is Status.FAILED
+
+
+async def test_launching_a_running_name_twice_is_refused(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        (first,) = await sup.request(Launch((_spec(tmp_path, "dup", SLEEP),)))
+        with pytest.raises(ExperimentError):
+            await sup.request(Launch((_spec(tmp_path, "dup", SLEEP),)))
+        assert sup.table["dup"].status is Status.RUNNING
+        assert sup.table["dup"].job_id == str(first.pid)
+        assert _alive(first.pid)
+
+
+async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, task):
+        handles = await sup.request(
+            Launch((_spec(tmp_path, "a", SLEEP), _spec(tmp_path, "b", SLEEP)))
+        )
+        assert all(_alive(h.pid) for h in handles)
+        await sup.request(Launch((_spec(tmp_path, "done", "pass"),)))
+        await _ended(sup, "done")
+        with anyio.fail_after(10):
+            await sup.request(Shutdown())
+            await asyncio.wait([task])
+        assert task.done() and task.exception() is None
+        assert sup.table["a"].status is Status.CANCELLED
+        assert sup.table["b"].status is Status.CANCELLED
+        assert sup.table["done"].status is Status.COMPLETED
+        assert not any(_alive(h.pid) for h in handles)
+
+
+async def test_requests_after_shutdown_raise(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, task):
+        await sup.request(Shutdown())
+        with anyio.fail_after(5):
+            await asyncio.wait([task])
+            with pytest.raises(ExperimentError):
+                await sup.request(Launch((_spec(tmp_path, "late", SLEEP),)))
+            with pytest.raises(ExperimentError):
+                await sup.request(Stop(("late",)))
+            with pytest.raises(ExperimentError):
+                await sup.request(Shutdown())
+        assert "late" not in sup.table
+
+
+async def test_request_queued_behind_shutdown_raises(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        before = _children()
+        shutdown = asyncio.create_task(sup.request(Shutdown()))
+        launch = asyncio.create_task(sup.request(Launch((_spec(tmp_path, "queued", SLEEP),))))
+        with anyio.fail_after(5):
+            await shutdown
+            with pytest.raises(ExperimentError):
+                await launch
+        assert _children() - before == set()
+
+
+async def test_cancelled_supervisor_task_leaves_nothing_running(tmp_path: Path) -> None:
+    sup = Supervisor("test")
+    task = asyncio.get_running_loop().create_task(sup.run())
+    try:
+        (handle,) = await sup.request(Launch((_spec(tmp_path, "s", SLEEP),)))
+        assert _alive(handle.pid)
+    finally:
+        task.cancel()
+        with anyio.fail_after(10):
+            await asyncio.wait([task])
+    assert not _alive(handle.pid)
+    with anyio.fail_after(5):
+        with pytest.raises(ExperimentError):
+            await sup.request(Launch((_spec(tmp_path, "t", SLEEP),)))
+
+
+async def test_cancelled_supervisor_task_keeps_an_accurate_table(tmp_path: Path) -> None:
+    """summary() reads the table without I/O: it must not say Running for a process it killed."""
+    sup = Supervisor("test")
+    task = asyncio.get_running_loop().create_task(sup.run())
+    try:
+        (handle,) = await sup.request(Launch((_spec(tmp_path, "s", SLEEP),)))
+    finally:
+        task.cancel()
+        with anyio.fail_after(10):
+            await asyncio.wait([task])
+    status, pid = sup.table["s"].status, handle.pid
+    del sup, task, handle  # a failing assert must not keep these alive past this test
+    assert not _alive(pid)
+    assert status.is_terminal, status
+
+
+async def test_supervisor_inside_a_task_group(tmp_path: Path) -> None:
+    sup = Supervisor("tg")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sup.run)
+        try:
+            (handle,) = await sup.request(Launch((_spec(tmp_path, "x", SLEEP),)))
+            assert sup.table["x"].status is Status.RUNNING
+        finally:
+            with anyio.CancelScope(shield=True):
+                await sup.request(Shutdown())
+    assert sup.table["x"].status is Status.CANCELLED
+    assert not _alive(handle.pid)
+
+
+async def test_concurrent_launches_are_served_concurrently(tmp_path: Path) -> None:
+    """A slow-to-become-ready actor must not hold up another launch."""
+    slow_gate = anyio.Event()
+
+    async def slow_ready(_: Process) -> None:
+        await slow_gate.wait()
+
+    async with _supervisor() as (sup, _):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sup.request, Launch((_spec(tmp_path, "slow", SLEEP, ready=slow_ready),)))
+            with anyio.fail_after(10):
+                await sup.request(Launch((_spec(tmp_path, "fast", SLEEP),)))
+            assert sup.table["fast"].status is Status.RUNNING
+            assert sup.table["slow"].status is Status.NEW
+            slow_gate.set()
+        assert sup.table["slow"].status is Status.RUNNING
