@@ -101,14 +101,18 @@ class Supervisor:
             self._watchdog = await Watchdog.start()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._consume_events)
-                async for message in self._inbox:
-                    if isinstance(message, Shutdown):
-                        shutdown = message
-                        break
-                    tg.start_soon(self._serve, tg, message)
-                with anyio.CancelScope(shield=True):
-                    await self._stop(tuple(self._handles))
-                tg.cancel_scope.cancel()
+                try:
+                    async for message in self._inbox:
+                        if isinstance(message, Shutdown):
+                            shutdown = message
+                            break
+                        tg.start_soon(self._serve, tg, message)
+                finally:
+                    # Shut down or cancelled (asyncio.run ending with the task still alive):
+                    # either way every actor ends and its final status is recorded.
+                    with anyio.CancelScope(shield=True):
+                        await self._stop(tuple(self._handles))
+                    tg.cancel_scope.cancel()
         finally:
             self._closed = True
             self._mailbox.close()
