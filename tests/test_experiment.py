@@ -364,6 +364,14 @@ async def test_embedded_in_a_running_asyncio_service(tmp_path: Path) -> None:
             db = exp.create_database()
             await exp.start(db)
             assert await db.is_active()
+            # The service keeps serving while an ensemble runs, blocked on, in the same loop.
+            ens = exp.create_ensemble(
+                "ens", replicas=10, run_settings=exp.create_run_settings("sleep", ["0.2"])
+            )
+            served_before = len(latencies)
+            await exp.start(ens, block=True)
+            assert await exp.get_status(ens) == [Status.COMPLETED] * 10
+            assert len(latencies) >= served_before + 5, "the service stalled during the ensemble"
             await exp.stop(db)
             other = exp.create_database(db_identifier="other")
             await exp.start(other)

@@ -1,0 +1,31 @@
+"""A real notebook, executed by a real ipykernel: each cell runs in its own asyncio task."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extra")
+nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "notebook.ipynb"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_core's platformdirs notice
+def test_notebook_create_poll_close_across_cells(tmp_path: Path) -> None:
+    notebook = nbformat.read(shutil.copy(NOTEBOOK, tmp_path / "nb.ipynb"), as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()
+    outputs = [
+        "".join(o.get("text", "") for o in cell.get("outputs", [])) for cell in notebook.cells
+    ]
+    assert "127.0.0.1:" in outputs[1]
+    assert "Completed" in outputs[2]
+    assert "closed [<Status.CANCELLED: 'Cancelled'>] [0, 1, 2, 3]" in outputs[3]
+    assert all(
+        o.get("output_type") != "error" for c in notebook.cells for o in c.get("outputs", [])
+    )

@@ -1,0 +1,80 @@
+"""No orphans: a driver killed outright takes everything it launched with it, grandchildren too."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+DRIVER = textwrap.dedent(
+    """
+    import sys, anyio
+    from smartflow import Experiment
+
+    async def main():
+        async with Experiment("orphans", exp_path=sys.argv[1]) as exp:
+            db = exp.create_database()
+            await exp.start(db)
+            rs = exp.create_run_settings("sh", ["-c", "sleep 300 & sleep 300 & wait"])
+            ens = exp.create_ensemble("ens", replicas=3, run_settings=rs)
+            await exp.start(ens, block=False)
+            print("READY", flush=True)
+            await anyio.sleep(300)
+
+    anyio.run(main)
+    """
+)
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _settled_tree(pid: int) -> list[psutil.Process]:
+    """The driver's descendants once the shells have started their background sleeps."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        tree = psutil.Process(pid).children(recursive=True)
+        names = [p.name() for p in tree if not _gone(p)]
+        if names.count("sleep") >= 6 or time.monotonic() > deadline:
+            return tree
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "exp")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert driver.stdout is not None
+        assert driver.stdout.readline().strip() == "READY"
+        tree = _settled_tree(driver.pid)
+        names = [p.name() for p in tree]
+        # 1 store + 3 shells with 2 sleeps each + the watchdog
+        assert names.count("sleep") == 6 and names.count("sh") == 3, names
+        assert any("redis-server" in n for n in names), names
+        os.kill(driver.pid, signum)
+        driver.wait(timeout=10)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not all(_gone(p) for p in tree):
+            time.sleep(0.05)
+        alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
+        assert not alive, f"left behind after the driver was killed: {alive}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        driver.stdout.close()
