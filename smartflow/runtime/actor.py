@@ -51,7 +51,7 @@ class ProcessActor:
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
         )
         if self.watchdog is not None:
-            await self.watchdog.watch(process.pid)
+            self.watchdog.watch(process.pid)
         try:
             await self._wait_ready(process)
         except BaseException:
@@ -98,7 +98,7 @@ class ProcessActor:
     async def _end(self, process: Process) -> int:
         returncode = await terminate(process, self.spec.grace)
         if self.watchdog is not None:
-            await self.watchdog.forget(process.pid)
+            self.watchdog.forget(process.pid)
         return returncode
 
     async def _wait_ready(self, process: Process) -> None:

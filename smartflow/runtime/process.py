@@ -1,15 +1,14 @@
 """Spawning child processes so that none of them can outlive the driver.
 
-Every child gets its own session (so a whole process group can be signalled, grandchildren
-included) and, where util-linux's ``setpriv`` exists, a parent-death signal: if the driver dies,
-even by SIGKILL, the kernel kills the child. The signal fires when the *thread* that forked the
-child exits, so children are always spawned from the event-loop thread, never from a worker.
-Output goes straight to files: no pipes through the driver.
+Every child gets its own session, so its whole process group (grandchildren included) can be
+signalled, and the supervisor's watchdog records that group: if the driver dies, even by
+SIGKILL, the watchdog sees its pipe close and kills every recorded group. (A parent-death signal
+through ``setpriv`` covered only direct children and doubled the cost of a spawn, so the watchdog
+alone does the job.) Output goes straight to files: no pipes through the driver.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -37,12 +36,6 @@ class ProcessSpec:
     walltime: float | None = None
 
 
-@functools.cache
-def _deathsig_prefix() -> tuple[str, ...]:
-    setpriv = shutil.which("setpriv")
-    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
-
-
 def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
     spec.cwd.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
@@ -65,7 +58,7 @@ async def spawn(spec: ProcessSpec) -> Process:
     out, err = await anyio.to_thread.run_sync(_open_outputs, spec)
     try:
         process = await anyio.open_process(
-            [*_deathsig_prefix(), *spec.argv],
+            list(spec.argv),
             stdin=subprocess.PIPE if spec.stdin_data is not None else subprocess.DEVNULL,
             stdout=out,
             stderr=err,

@@ -18,6 +18,7 @@ from smartflow._log import get_logger
 from smartflow.errors import ExperimentError
 from smartflow.runtime.actor import ActorHandle, ProcessActor, launch_error
 from smartflow.runtime.messages import (
+    ActorSpec,
     Launch,
     Shutdown,
     StatusEvent,
@@ -145,24 +146,38 @@ class Supervisor:
             message.reply.set_error(launch_error(exc))
 
     async def _launch(self, tg: anyio.abc.TaskGroup, message: Launch) -> list[ActorHandle]:
-        handles = []
+        """Start every actor of ``message`` concurrently (their waits for worker threads and
+        readiness overlap; the forks themselves are serial on the loop thread). Each launch
+        runs to its end; the first failure, if any, is raised once all have settled."""
+        already = [spec.name for spec in message.specs if spec.name in self._handles]
+        if already:
+            raise ExperimentError(f"{', '.join(already)} already running")
         for spec in message.specs:
-            if spec.name in self._handles:
-                raise ExperimentError(f"{spec.name!r} is already running")
-            record = StatusRecord(spec.name, spec.kind, spec.run_id)
-            self.table[spec.name] = record
-            actor = ProcessActor(spec, self._events_send.clone(), self._watchdog)
-            try:
-                handle = await tg.start(actor.run)
-            except BaseException as exc:
-                record.apply(StatusEvent(spec.name, Status.FAILED, error_tail=str(exc)))
-                raise
-            self._handles[spec.name] = handle
-            handles.append(handle)
-            if spec.name in self._stop_requested:  # a stop arrived while it was launching
-                self._stop_requested.discard(spec.name)
-                handle.mailbox.send_nowait(StopActor())
-        return handles
+            self.table[spec.name] = StatusRecord(spec.name, spec.kind, spec.run_id)
+        outcomes: dict[str, ActorHandle | BaseException] = {}
+        async with anyio.create_task_group() as launching:
+            for spec in message.specs:
+                launching.start_soon(self._launch_one, tg, spec, outcomes)
+        errors = [o for o in outcomes.values() if isinstance(o, BaseException)]
+        if errors:
+            raise errors[0]
+        return [outcomes[spec.name] for spec in message.specs]  # type: ignore[misc]
+
+    async def _launch_one(
+        self, tg: anyio.abc.TaskGroup, spec: ActorSpec, outcomes: dict[str, object]
+    ) -> None:
+        actor = ProcessActor(spec, self._events_send.clone(), self._watchdog)
+        try:
+            handle = await tg.start(actor.run)
+        except Exception as exc:
+            self.table[spec.name].apply(StatusEvent(spec.name, Status.FAILED, error_tail=str(exc)))
+            outcomes[spec.name] = exc
+            return
+        outcomes[spec.name] = handle
+        self._handles[spec.name] = handle
+        if spec.name in self._stop_requested:  # a stop arrived while it was launching
+            self._stop_requested.discard(spec.name)
+            handle.mailbox.send_nowait(StopActor())
 
     async def _stop(self, names: tuple[str, ...]) -> None:
         """Ask each named actor to stop, and wait until all have reported their end."""

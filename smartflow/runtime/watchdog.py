@@ -9,6 +9,8 @@ the supervisor closed it or the driver died, the watchdog SIGKILLs the groups st
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 
@@ -30,42 +32,78 @@ for pgid in groups:
 
 
 class Watchdog:
-    """The supervisor's handle on its watchdog process."""
+    """The supervisor's handle on its watchdog process.
 
-    def __init__(self, process: Process) -> None:
+    Messages go down a pipe whose write end is non-blocking. Lines are gathered and written once
+    per event-loop iteration (each write wakes the watchdog), so recording a process group costs
+    no await and an ensemble's launch costs a handful of writes, not one per member.
+    """
+
+    def __init__(self, process: Process, write_fd: int) -> None:
         self._process = process
-        self._lock = anyio.Lock()
+        self._fd: int | None = write_fd
+        self._pending = b""
+        self._flush_scheduled = False
 
     @classmethod
     async def start(cls) -> Watchdog:
-        process = await anyio.open_process(
-            [sys.executable, "-I", "-S", "-c", _SCRIPT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        return cls(process)
+        read_fd, write_fd = os.pipe()  # both ends close-on-exec: no other child inherits them
+        try:
+            process = await anyio.open_process(
+                [sys.executable, "-I", "-S", "-c", _SCRIPT],
+                stdin=read_fd,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(write_fd)
+            raise
+        finally:
+            os.close(read_fd)
+        os.set_blocking(write_fd, False)
+        return cls(process, write_fd)
 
-    async def watch(self, pgid: int) -> None:
-        await self._send(f"+{pgid}\n")
+    def watch(self, pgid: int) -> None:
+        self._queue(f"+{pgid}\n".encode())
 
-    async def forget(self, pgid: int) -> None:
-        await self._send(f"-{pgid}\n")
+    def forget(self, pgid: int) -> None:
+        self._queue(f"-{pgid}\n".encode())
 
-    async def _send(self, line: str) -> None:
-        assert self._process.stdin is not None
-        async with self._lock:
-            try:
-                await self._process.stdin.send(line.encode())
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-                pass  # the watchdog has gone: the parent-death signal still covers direct children
+    def _queue(self, line: bytes) -> None:
+        self._pending += line
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._fd is None or not self._pending:
+            return
+        try:
+            written = os.write(self._fd, self._pending)
+        except BlockingIOError:
+            written = 0  # the watchdog is behind by thousands of lines: keep them for later
+        except OSError:
+            self._close_pipe()  # the watchdog has gone: nothing more to tell it
+            return
+        self._pending = self._pending[written:]
+        if self._pending:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(0.01, self._flush)
+
+    def _close_pipe(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     async def aclose(self) -> None:
         """Close the pipe (the watchdog kills what is still recorded) and reap it."""
         with anyio.CancelScope(shield=True):
-            assert self._process.stdin is not None
-            await self._process.stdin.aclose()
+            if self._pending and self._fd is not None:
+                os.set_blocking(self._fd, True)
+                self._flush()
+            self._close_pipe()
             with anyio.move_on_after(5):
                 await self._process.wait()
             if self._process.returncode is None:
