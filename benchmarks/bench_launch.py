@@ -36,9 +36,10 @@ SIZES = (1, 50, 200)
 
 SMARTSIM_SCRIPT = textwrap.dedent(
     """
-    import json, sys, time
+    import json, os, sys, time
     from smartsim import Experiment
     exe, args, n, path = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    os.makedirs(path, exist_ok=True)
     exp = Experiment("ss-bench", exp_path=path, launcher="local")
     rs = exp.create_run_settings(exe=exe, exe_args=args)
     ens = exp.create_ensemble("ens", run_settings=rs, replicas=n)

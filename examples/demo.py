@@ -1,4 +1,4 @@
-"""The main job: start a smartflow store, move tensors through it, and say what happened.
+"""The main job: a store, an ensemble that writes to it, tensors in and out; says what happened.
 
 python examples/demo.py
 """
@@ -6,8 +6,10 @@ python examples/demo.py
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import anyio
 import numpy as np
@@ -46,6 +48,23 @@ async def main() -> None:
                     await client.get_tensor("field")
                 except KeyNotFoundError as exc:
                     print(f"typed error for a missing key: {type(exc).__name__}: {exc}")
+
+            # An ensemble: four members, each with its own parameter, each writing a tensor.
+            member = Path(__file__).with_name("ensemble_member.py")
+            rs = exp.create_run_settings(sys.executable, [str(member)])
+            ens = exp.create_ensemble(
+                "sim", params={"steps": [1, 2, 3, 4]}, run_settings=rs, params_as_args=["steps"]
+            )
+            started = time.perf_counter()
+            await exp.start(ens, block=True)
+            print(
+                f"ensemble of {len(ens.models)} ran in {time.perf_counter() - started:.2f} s: "
+                f"{[str(s) for s in await exp.get_status(ens)]}"
+            )
+            async with Client(address=db.get_address()[0]) as client:
+                fields = await client.get_tensors([f"{m.name}.field" for m in ens.models])
+            for name, field in fields.items():
+                print(f"  {name}: sum={field.sum():.3f}")
 
             # Simulation codes that are not async use SyncClient (here from a worker thread).
             def simulation_step() -> float:
