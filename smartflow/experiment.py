@@ -19,29 +19,20 @@ import anyio
 
 from smartflow import _launch_specs, _summary, generation
 from smartflow._log import get_logger
-from smartflow.client._secrets import forget_secret, remember_secret
+from smartflow._store_start import start_store
+from smartflow.client._secrets import forget_secret
 from smartflow.entities._perms import normalise_params
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
-from smartflow.errors import (
-    ExperimentError,
-    InvalidArgumentError,
-    LaunchError,
-    PortInUseError,
-    StoreStartError,
-)
+from smartflow.errors import ExperimentError, InvalidArgumentError, LaunchError
 from smartflow.runtime.messages import Launch, Shutdown, StatusEvent, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
 from smartflow.settings.run import BatchSettings, RunSettings
 from smartflow.status import Status
-from smartflow.store.config import ShardConfig
-from smartflow.store.network import pick_free_port, port_is_free
-from smartflow.store.server import is_address_in_use, shard_actor_spec
 
 LAUNCHERS = ("local", "auto")
 PROGRESS_INTERVAL = 5.0
-_PORT_TRIES = 3
 Entity = Model | Ensemble | Orchestrator
 
 
@@ -279,34 +270,9 @@ class Experiment:
     # -- internals: launching -----------------------------------------------------------------
 
     async def _start_store(self, db: Orchestrator) -> None:
-        workdir = self.exp_path / db.db_identifier
         run_id = next(self._run_ids)
-        for _ in range(_PORT_TRIES):
-            port = await self._choose_port(db)
-            shard = ShardConfig(db.shard_names[0], db.host, port, db.password, workdir)
-            spec = shard_actor_spec(shard, run_id=run_id)
-            try:
-                await self._launch(Launch((spec,)))
-            except LaunchError as exc:
-                if not is_address_in_use(exc):
-                    raise StoreStartError(f"store {db.name!r} did not start: {exc}") from exc
-                if db.port is not None:
-                    raise PortInUseError(f"port {port} on {db.host} is already in use") from exc
-                continue  # someone took the free port we picked: pick another
-            db._set_ports([port])
-            remember_secret(shard.address, db.password)
-            self._log.info("store started", entity=db.name, address=shard.address, run_id=run_id)
-            return
-        raise StoreStartError(f"store {db.name!r}: every free port picked was taken before use")
-
-    async def _choose_port(self, db: Orchestrator) -> int:
-        if db.port is None:
-            return await anyio.to_thread.run_sync(pick_free_port, db.host)
-        if not await anyio.to_thread.run_sync(port_is_free, db.host, db.port):
-            raise PortInUseError(
-                f"port {db.port} on {db.host} is already in use: choose another or port=None"
-            )
-        return db.port
+        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch)
+        self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def _start_models(self, members: list[Model]) -> list[str]:
         store_vars = _launch_specs.stores_env(self._running_stores())
