@@ -383,9 +383,8 @@ class Experiment:
             return
         if isinstance(owner, Ensemble) and any(m is entity for m in owner.models):
             return
-        if isinstance(entity, Model) and isinstance(
-            self._entities.get(entity.ensemble or ""), Ensemble
-        ):
+        ensemble = self._entities.get(entity.ensemble or "") if isinstance(entity, Model) else None
+        if isinstance(ensemble, Ensemble) and any(m is entity for m in ensemble.models):
             return  # a member added to one of our ensembles with add_model
         raise ExperimentError(
             f"{entity.name!r} was not created by experiment {self.name!r}; "
@@ -419,6 +418,12 @@ def _unique_members(entities: list[Model | Ensemble]) -> list[Model]:
 
 def _params_scalars(params: dict | None) -> dict:
     normalised = normalise_params(params)
+    lists = [name for name, value in (params or {}).items() if isinstance(value, list | tuple)]
+    if lists:
+        raise InvalidArgumentError(
+            f"model parameter(s) {lists} are lists; a model takes one value each "
+            "(use create_ensemble for lists)"
+        )
     for name, values in normalised.items():
         if len(values) != 1:
             raise InvalidArgumentError(

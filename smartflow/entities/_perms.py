@@ -63,20 +63,24 @@ def random_perm(
 STRATEGIES: dict[str, PermStrategy] = {"all_perm": all_perm, "step": step, "random": random_perm}
 
 
+def check_strategy(strategy: object) -> PermStrategy:
+    """The strategy function for a name or a callable; anything else is refused."""
+    if callable(strategy):
+        return strategy  # type: ignore[return-value]
+    if isinstance(strategy, str) and strategy in STRATEGIES:
+        return STRATEGIES[strategy]
+    raise InvalidArgumentError(
+        f"perm_strategy {strategy!r} must be one of {sorted(STRATEGIES)} or a callable"
+    )
+
+
 def expand(
     params: dict[str, list[ParamValue]],
     strategy: str | PermStrategy,
     n_models: int | None = None,
 ) -> list[dict]:
     """One parameter dict per member, checked."""
-    if callable(strategy):
-        fn = strategy
-    elif strategy in STRATEGIES:
-        fn = STRATEGIES[strategy]
-    else:
-        raise InvalidArgumentError(
-            f"perm_strategy {strategy!r} must be one of {sorted(STRATEGIES)} or a callable"
-        )
+    fn = check_strategy(strategy)
     names = list(params)
     combos = fn(names, [params[n] for n in names], n_models)
     _check_combos(combos, names)
@@ -87,6 +91,11 @@ def _check_combos(combos: Sequence[object], names: list[str]) -> None:
     if not isinstance(combos, list | tuple) or not all(isinstance(c, dict) for c in combos):
         raise InvalidArgumentError("a perm_strategy must return a list of dicts")
     for combo in combos:
+        for name, value in combo.items():
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise InvalidArgumentError(
+                    f"perm_strategy returned {value!r} for {name!r}; values are str, int or float"
+                )
         unknown = set(combo) - set(names)
         if unknown:
             raise InvalidArgumentError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from smartflow.entities._perms import expand, normalise_params
+from smartflow.entities._perms import check_strategy, expand, normalise_params
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.errors import InvalidArgumentError
 from smartflow.settings.run import RunSettings
@@ -32,6 +32,7 @@ class Ensemble:
         params_as_args: list[str] | None,
     ) -> Ensemble:
         """Expand parameters and replicas into members (all checked here, at creation)."""
+        check_strategy(perm_strategy)
         ensemble = cls(name, params=normalise_params(params))
         if replicas is not None and (not isinstance(replicas, int) or replicas < 1):
             raise InvalidArgumentError(f"replicas must be an int >= 1, got {replicas!r}")

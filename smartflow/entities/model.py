@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def _paths(value: object, what: str) -> list[Path]:
     items = [value] if isinstance(value, str | Path) else value
     if not isinstance(items, list | tuple):
         raise InvalidArgumentError(f"{what} must be a path or a list of paths, got {value!r}")
+    if not all(isinstance(p, str | os.PathLike) for p in items):
+        raise InvalidArgumentError(f"{what} must hold paths (str or os.PathLike), got {value!r}")
     paths = [Path(p).absolute() for p in items]
     for path in paths:
         if not path.exists():
