@@ -8,7 +8,6 @@ own name when key prefixing is on; ``SSKEYIN`` lists its incoming entities. A mo
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 
@@ -49,13 +48,18 @@ def model_env(model: Model, store_vars: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def model_actor_spec(model: Model, store_vars: dict[str, str], run_id: int) -> ActorSpec:
-    """The actor that runs ``model`` in its directory, output to ``<name>.out`` / ``.err``."""
+def model_actor_spec(
+    model: Model, store_vars: dict[str, str], run_id: int, base_env: dict[str, str]
+) -> ActorSpec:
+    """The actor that runs ``model`` in its directory, output to ``<name>.out`` / ``.err``.
+
+    ``base_env`` is the inherited environment, read once per launch (``os.environ`` decodes
+    every variable on each copy, which adds up over an ensemble)."""
     directory = Path(model.path) if model.path is not None else Path.cwd()
     process = ProcessSpec(
         argv=tuple(model.run_settings.format_argv(model.params_to_args())),
         cwd=directory,
-        env={**os.environ, **model_env(model, store_vars)},
+        env={**base_env, **model_env(model, store_vars)},
         stdout_path=directory / f"{model.name}.out",
         stderr_path=directory / f"{model.name}.err",
         walltime=model.run_settings.walltime,

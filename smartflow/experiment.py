@@ -277,7 +277,10 @@ class Experiment:
     async def _start_models(self, members: list[Model]) -> list[str]:
         store_vars = _launch_specs.stores_env(self._running_stores())
         run_id = next(self._run_ids)
-        specs = tuple(_launch_specs.model_actor_spec(m, store_vars, run_id) for m in members)
+        base_env = dict(os.environ)
+        specs = tuple(
+            _launch_specs.model_actor_spec(m, store_vars, run_id, base_env) for m in members
+        )
         names = [spec.name for spec in specs]
         try:
             await self._launch(Launch(specs))
