@@ -1,4 +1,5 @@
-"""No orphans: a driver killed outright takes everything it launched with it, grandchildren too."""
+"""No orphans: a driver killed (SIGKILL), terminated or interrupted (Ctrl-C) takes everything it
+launched with it, grandchildren too."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def _settled_tree(pid: int) -> list[psutil.Process]:
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
