@@ -715,3 +715,23 @@ async def test_models_end_when_the_driver_body_raises(tmp_path: Path) -> None:
             pid = _pid(exp, "ens_1")
             raise Boom
     assert pid is not None and not _alive(pid)
+
+
+async def test_transitions_and_progress_are_logged_with_names_and_ids(
+    experiment: Experiment, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smartflow.experiment as experiment_module
+
+    monkeypatch.setattr(experiment_module, "PROGRESS_INTERVAL", 0.1)
+    rs = experiment.create_run_settings("sleep", ["0.5"])
+    ens = experiment.create_ensemble("logged_ens", replicas=3, run_settings=rs)
+    with caplog.at_level("INFO", logger="smartflow"):
+        await experiment.start(ens, block=True)
+    records = experiment.summary(format="records")
+    for record in records:
+        running = f"event='running' entity='{record['name']}'"
+        assert running in caplog.text
+        assert f"job_id='{record['job_id']}'" in caplog.text
+        assert f"run_id={record['run_id']}" in caplog.text
+    assert caplog.text.count("event='ended'") == 3
+    assert "event='waiting'" in caplog.text and "progress='0/3'" in caplog.text
