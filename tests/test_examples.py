@@ -23,5 +23,6 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     assert "after stop: [<Status.CANCELLED" in result.stdout
     assert "ensemble of 4 ran" in result.stdout and "'Completed', 'Completed'" in result.stdout
     # Each member wrote its own tensor, computed from its own parameter (steps = 1..4).
-    sums = [float(line.split("sum=")[1]) for line in result.stdout.splitlines() if ".field:" in line]
+    lines = result.stdout.splitlines()
+    sums = [float(line.split("sum=")[1]) for line in lines if ".field:" in line]
     assert sums == [4.0, 12.0, 24.0, 40.0]
