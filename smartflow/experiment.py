@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +25,7 @@ from smartflow.entities._perms import normalise_params
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
-from smartflow.errors import ExperimentError, InvalidArgumentError, LaunchError
+from smartflow.errors import ExperimentError, InvalidArgumentError
 from smartflow.runtime.messages import Launch, Shutdown, StatusEvent, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
 from smartflow.settings.run import BatchSettings, RunSettings
@@ -195,7 +195,7 @@ class Experiment:
         for entity in entities:
             self._check_owned(entity)
             self._refuse_running(entity)
-        stores = [e for e in entities if isinstance(e, Orchestrator)]
+        stores = list({id(e): e for e in entities if isinstance(e, Orchestrator)}.values())
         members = _unique_members([e for e in entities if not isinstance(e, Orchestrator)])
         for db in stores:
             await self._start_store(db)
@@ -282,14 +282,7 @@ class Experiment:
             _launch_specs.model_actor_spec(m, store_vars, run_id, base_env) for m in members
         )
         names = [spec.name for spec in specs]
-        try:
-            await self._launch(Launch(specs))
-        except LaunchError:
-            started = [n for n in names if self._record_status(n) is Status.RUNNING]
-            if started:
-                with anyio.CancelScope(shield=True):
-                    await self._request(Stop(tuple(started)))
-            raise
+        await self._launch(Launch(specs))  # all or nothing: on failure none is left running
         self._log.info("started", run_id=run_id, count=len(names))
         return names
 
@@ -342,6 +335,7 @@ class Experiment:
             self._task = asyncio.get_running_loop().create_task(
                 self._supervisor.run(), name=f"smartflow-supervisor-{self.name}"
             )
+            self._task.add_done_callback(_fail_requests_of(self._supervisor))
 
     # -- internals: bookkeeping ---------------------------------------------------------------
 
@@ -404,6 +398,22 @@ class Experiment:
     def _refuse_batch(self, batch_settings: BatchSettings | None) -> None:
         if batch_settings is not None:
             self.create_batch_settings()
+
+
+def _fail_requests_of(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback for the supervisor's task: no request may wait on a dead supervisor."""
+
+    def fail(task: asyncio.Task[None]) -> None:
+        crash = None if task.cancelled() else task.exception()
+        error = ExperimentError(
+            "the experiment was closed"
+            if crash is None
+            else f"the experiment's supervisor failed: {crash!r}"
+        )
+        error.__cause__ = crash
+        supervisor.fail_requests(error)
+
+    return fail
 
 
 def _process_names(entity: Entity) -> list[str]:

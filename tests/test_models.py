@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -571,6 +572,20 @@ async def test_starting_a_running_model_twice_is_refused(experiment: Experiment)
     assert _pid(experiment, "m") == pid and _alive(pid)
     assert await experiment.get_status(model, ens) == [Status.RUNNING] * 3
     await experiment.stop(model, ens)
+
+
+async def test_concurrent_starts_of_one_model_launch_it_once(experiment: Experiment) -> None:
+    model = experiment.create_model("once", experiment.create_run_settings("sleep", ["30"]))
+    results = await asyncio.gather(
+        experiment.start(model, block=False),
+        experiment.start(model, block=False),
+        return_exceptions=True,
+    )
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(errors) == 1 and isinstance(errors[0], ExperimentError), results
+    sleeps = [p for p in psutil.Process().children(recursive=True) if _is_sleep(p)]
+    assert [p.pid for p in sleeps] == [_pid(experiment, "once")]
+    await experiment.stop(model)
 
 
 async def test_refused_start_launches_none_of_its_entities(experiment: Experiment) -> None:

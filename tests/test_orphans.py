@@ -79,3 +79,46 @@ def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> 
             driver.kill()
             driver.wait()
         driver.stdout.close()
+        driver.stdout.close()
+
+
+LEFT_OPEN = textwrap.dedent(
+    """
+    import asyncio, sys
+    from smartflow import Experiment
+
+    async def main():
+        exp = Experiment("left-open", exp_path=sys.argv[1])
+        db = exp.create_database()
+        await exp.start(db)
+        rs = exp.create_run_settings("sleep", ["300"])
+        await exp.start(exp.create_ensemble("ens", replicas=2, run_settings=rs), block=False)
+        print("READY", flush=True)
+        # returns without aclose(): asyncio.run cancels the supervisor's tasks
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_asyncio_run_ending_with_the_experiment_open_cleans_up(tmp_path: Path) -> None:
+    script = tmp_path / "driver.py"
+    script.write_text(LEFT_OPEN)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "exp")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert driver.stdout is not None
+        assert driver.stdout.readline().strip() == "READY"
+        tree = psutil.Process(driver.pid).children(recursive=True)
+        assert driver.wait(timeout=20) == 0, "the driver must exit on its own, not hang"
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not all(_gone(p) for p in tree):
+            time.sleep(0.05)
+        alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
+        assert not alive, f"left behind after asyncio.run returned: {alive}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        driver.stdout.close()

@@ -17,7 +17,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from smartflow._log import get_logger
 from smartflow.errors import LaunchError, SmartflowError
-from smartflow.runtime.messages import ActorSpec, StatusEvent, StopActor
+from smartflow.runtime.messages import ActorSpec, EventQueue, StatusEvent, StopActor
 from smartflow.runtime.process import read_tail, spawn
 from smartflow.runtime.terminate import terminate
 from smartflow.runtime.watchdog import Watchdog
@@ -36,14 +36,10 @@ class ActorHandle:
 @attrs.define(eq=False)
 class ProcessActor:
     spec: ActorSpec
-    events: MemoryObjectSendStream[StatusEvent]
+    events: EventQueue
     watchdog: Watchdog | None = None
 
     async def run(self, *, task_status: TaskStatus[ActorHandle]) -> None:
-        with self.events:
-            await self._run(task_status)
-
-    async def _run(self, task_status: TaskStatus[ActorHandle]) -> None:
         spec = self.spec
         process = await spawn(spec.process)
         job_id = str(process.pid)
@@ -58,7 +54,7 @@ class ProcessActor:
             await self._end(process)
             raise
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
-        await self._emit(StatusEvent(spec.name, Status.RUNNING, job_id))
+        self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
         log.info("running", pid=process.pid)
         task_status.started(ActorHandle(spec.name, process.pid, inbox_send))
         outcome = "ended"
@@ -72,7 +68,7 @@ class ProcessActor:
                 inbox.close()
                 event = await self._final_event(job_id, returncode, outcome)
                 log.info("ended", status=str(event.status), returncode=returncode)
-                await self._emit(event)
+                self.events.put(event)
 
     async def _supervise(self, process: Process, inbox: ObjectReceiveStream[StopActor]) -> str:
         """Wait for the process to end ("ended"), a stop request ("stopped") or its walltime."""
@@ -139,12 +135,6 @@ class ProcessActor:
         paths = {self.spec.process.stderr_path, self.spec.process.stdout_path}
         tails = [await anyio.to_thread.run_sync(read_tail, path) for path in sorted(paths)]
         return "\n".join(t.strip() for t in tails if t.strip())
-
-    async def _emit(self, event: StatusEvent) -> None:
-        try:
-            await self.events.send(event)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # the supervisor has gone; nobody is left to tell
 
 
 def launch_error(error: BaseException) -> SmartflowError:

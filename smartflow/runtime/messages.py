@@ -8,6 +8,7 @@ table without asking anyone.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +45,45 @@ class Reply:
         return self._value
 
 
+class EventQueue:
+    """An unbounded queue of status events that loses nothing to cancellation.
+
+    Actors ``put`` without awaiting (a final status is sent from cleanup code that must not
+    block); a getter cancelled while it waits leaves every event in the queue, which a memory
+    stream's receive cannot promise, so whoever takes over after a cancel sees them all.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[StatusEvent] = deque()
+        self._ready = anyio.Event()
+        self._closed = False
+
+    def put(self, event: StatusEvent) -> None:
+        if not self._closed:
+            self._items.append(event)
+            self._ready.set()
+
+    async def get(self) -> StatusEvent:
+        """The next event; :class:`anyio.EndOfStream` once closed and empty."""
+        while not self._items:
+            if self._closed:
+                raise anyio.EndOfStream
+            if self._ready.is_set():
+                self._ready = anyio.Event()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def drain(self) -> list[StatusEvent]:
+        """Take every queued event without waiting."""
+        items = list(self._items)
+        self._items.clear()
+        return items
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+
+
 #: Waits until a freshly started process serves (a store answering PING); raises if it never does.
 ReadinessProbe = Callable[[Process], Awaitable[None]]
 
@@ -77,19 +117,19 @@ class StatusEvent:
         return f"{self.name}: {self.status}{code}"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Launch:
     specs: tuple[ActorSpec, ...]
     reply: Reply = attrs.field(factory=Reply)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Stop:
     names: tuple[str, ...]
     reply: Reply = attrs.field(factory=Reply)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Shutdown:
     reply: Reply = attrs.field(factory=Reply)
 

@@ -10,7 +10,6 @@ alone does the job.) Output goes straight to files: no pipes through the driver.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import attrs
 from anyio.abc import Process
 
 from smartflow.errors import ExecutableNotFoundError, LaunchError
+from smartflow.runtime.terminate import terminate
 
 
 @attrs.frozen
@@ -53,9 +53,8 @@ def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
 async def spawn(spec: ProcessSpec) -> Process:
     """Start the child described by ``spec`` and hand it its stdin data."""
     exe = spec.argv[0]
-    if shutil.which(exe) is None:
-        raise ExecutableNotFoundError(f"executable {exe!r} not found or not executable")
-    out, err = await anyio.to_thread.run_sync(_open_outputs, spec)
+    with anyio.CancelScope(shield=True):  # brief, and a cancel here would leak both fds
+        out, err = await anyio.to_thread.run_sync(_open_outputs, spec)
     try:
         process = await anyio.open_process(
             list(spec.argv),
@@ -66,6 +65,8 @@ async def spawn(spec: ProcessSpec) -> Process:
             env=spec.env,
             start_new_session=True,
         )
+    except (FileNotFoundError, PermissionError) as exc:
+        raise ExecutableNotFoundError(f"executable {exe!r} not found or not executable") from exc
     except OSError as exc:
         raise LaunchError(f"could not start {exe!r}: {exc}") from exc
     finally:
@@ -73,7 +74,11 @@ async def spawn(spec: ProcessSpec) -> Process:
         if err != out:
             os.close(err)
     if spec.stdin_data is not None:
-        await _feed_stdin(process, spec.stdin_data)
+        try:
+            await _feed_stdin(process, spec.stdin_data)
+        except BaseException:
+            await terminate(process)  # cancelled while feeding it: it must not outlive us
+            raise
     return process
 
 

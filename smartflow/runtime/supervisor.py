@@ -19,6 +19,7 @@ from smartflow.errors import ExperimentError
 from smartflow.runtime.actor import ActorHandle, ProcessActor, launch_error
 from smartflow.runtime.messages import (
     ActorSpec,
+    EventQueue,
     Launch,
     Shutdown,
     StatusEvent,
@@ -45,10 +46,13 @@ class StatusRecord:
     ended_at: float | None = None
     ended: anyio.Event = attrs.field(factory=anyio.Event)
 
-    def apply(self, event: StatusEvent) -> None:
+    def apply(self, event: StatusEvent) -> bool:
+        """Record ``event``; False (and nothing changes) once this run has ended."""
+        if self.ended.is_set():
+            return False
         self.status = event.status
         self.job_id = event.job_id or self.job_id
-        if event.status is Status.RUNNING:
+        if event.status is Status.RUNNING and self.started_at is None:
             self.started_at = event.when
         if event.status.is_terminal:
             self.returncode, self.error_tail, self.ended_at = (
@@ -57,6 +61,7 @@ class StatusRecord:
                 event.when,
             )
             self.ended.set()
+        return True
 
 
 class Supervisor:
@@ -65,11 +70,12 @@ class Supervisor:
     def __init__(self, name: str) -> None:
         self._log = get_logger("supervisor", experiment=name)
         self._mailbox, self._inbox = anyio.create_memory_object_stream[SupervisorMessage](math.inf)
-        self._events_send, self._events = anyio.create_memory_object_stream[StatusEvent](math.inf)
+        self._events = EventQueue()
         self._handles: dict[str, ActorHandle] = {}
         self._subscribers: list[MemoryObjectSendStream[StatusEvent]] = []
         self._watchdog: Watchdog | None = None
         self._stop_requested: set[str] = set()
+        self._in_flight: set[Launch | Stop] = set()
         self._closed = False
         self.table: dict[str, StatusRecord] = {}
 
@@ -95,6 +101,23 @@ class Supervisor:
             raise ExperimentError("the experiment is closed") from exc
         return await message.reply.wait()
 
+    def fail_requests(self, error: BaseException) -> None:
+        """Answer every request still waiting with ``error``: none may wait on a dead supervisor.
+
+        Called when :meth:`run` ends and, by whoever created its task, when that task is done
+        (a task cancelled before it first ran never reaches ``run``'s cleanup)."""
+        self._closed = True
+        self._mailbox.close()
+        for message in list(self._in_flight):
+            message.reply.set_error(error)
+        while True:
+            try:
+                message = self._inbox.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+            message.reply.set_error(error)
+        self._inbox.close()
+
     async def run(self) -> None:
         """The supervisor's life: serve messages until :class:`Shutdown`, then stop everyone."""
         shutdown: Shutdown | None = None
@@ -107,19 +130,17 @@ class Supervisor:
                         if isinstance(message, Shutdown):
                             shutdown = message
                             break
+                        self._in_flight.add(message)
                         tg.start_soon(self._serve, tg, message)
                 finally:
-                    # Shut down or cancelled (asyncio.run ending with the task still alive):
-                    # either way every actor ends and its final status is recorded.
-                    with anyio.CancelScope(shield=True):
-                        await self._stop(tuple(self._handles))
+                    # Shut down, or cancelled (asyncio.run ending with this task alive): ending
+                    # the group ends every actor: a live one with the termination ladder (its
+                    # cleanup is shielded), a launching one by ending what it had spawned.
                     tg.cancel_scope.cancel()
         finally:
-            self._closed = True
-            self._mailbox.close()
-            self._events_send.close()
-            self._fail_pending()
-            self._inbox.close()
+            self._record_final_statuses()
+            self.fail_requests(ExperimentError("the experiment was closed"))
+            self._events.close()
             for subscriber in self._subscribers:
                 subscriber.close()
             if self._watchdog is not None:
@@ -127,14 +148,15 @@ class Supervisor:
             if shutdown is not None:
                 shutdown.reply.set_result(None)
 
-    def _fail_pending(self) -> None:
-        # Requests that arrived after Shutdown (or while the supervisor died) must not hang.
-        while True:
-            try:
-                message = self._inbox.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                return
-            message.reply.set_error(ExperimentError("the experiment is closed"))
+    def _record_final_statuses(self) -> None:
+        """Every actor has finished: apply what they reported; whoever never could (a launch
+        cancelled before it began) is CANCELLED, so the table never says Running for a corpse."""
+        for event in self._events.drain():
+            self._apply(event)
+        for record in list(self.table.values()):
+            if not record.ended.is_set():
+                note = "the experiment closed before it was running"
+                self._apply(StatusEvent(record.name, Status.CANCELLED, error_tail=note))
 
     async def _serve(self, tg: anyio.abc.TaskGroup, message: Launch | Stop) -> None:
         try:
@@ -144,14 +166,20 @@ class Supervisor:
                 message.reply.set_result(await self._stop(message.names))
         except Exception as exc:
             message.reply.set_error(launch_error(exc))
+        except BaseException:  # the supervisor is closing under this request
+            message.reply.set_error(ExperimentError("the experiment was closed meanwhile"))
+            raise
+        finally:
+            self._in_flight.discard(message)
 
     async def _launch(self, tg: anyio.abc.TaskGroup, message: Launch) -> list[ActorHandle]:
         """Start every actor of ``message`` concurrently (their waits for worker threads and
-        readiness overlap; the forks themselves are serial on the loop thread). Each launch
-        runs to its end; the first failure, if any, is raised once all have settled."""
-        already = [spec.name for spec in message.specs if spec.name in self._handles]
-        if already:
-            raise ExperimentError(f"{', '.join(already)} already running")
+        readiness overlap; the forks themselves are serial on the loop thread). All or
+        nothing: if any fails, the others are stopped and the first failure is raised."""
+        names = [spec.name for spec in message.specs]
+        busy = [n for n in names if n in self.table and not self.table[n].ended.is_set()]
+        if busy or len(set(names)) != len(names):
+            raise ExperimentError(f"{', '.join(busy or names)} already running or launching")
         for spec in message.specs:
             self.table[spec.name] = StatusRecord(spec.name, spec.kind, spec.run_id)
         outcomes: dict[str, ActorHandle | BaseException] = {}
@@ -160,21 +188,28 @@ class Supervisor:
                 launching.start_soon(self._launch_one, tg, spec, outcomes)
         errors = [o for o in outcomes.values() if isinstance(o, BaseException)]
         if errors:
+            await self._stop(tuple(n for n in names if not isinstance(outcomes[n], BaseException)))
             raise errors[0]
-        return [outcomes[spec.name] for spec in message.specs]  # type: ignore[misc]
+        return [outcomes[name] for name in names]  # type: ignore[misc]
 
     async def _launch_one(
         self, tg: anyio.abc.TaskGroup, spec: ActorSpec, outcomes: dict[str, object]
     ) -> None:
-        actor = ProcessActor(spec, self._events_send.clone(), self._watchdog)
+        actor = ProcessActor(spec, self._events, self._watchdog)
         try:
             handle = await tg.start(actor.run)
-        except Exception as exc:
-            self.table[spec.name].apply(StatusEvent(spec.name, Status.FAILED, error_tail=str(exc)))
+        except BaseException as exc:
+            self._stop_requested.discard(spec.name)
+            failed = isinstance(exc, Exception)
+            status = Status.FAILED if failed else Status.CANCELLED
+            self._events.put(StatusEvent(spec.name, status, error_tail=str(exc)))
             outcomes[spec.name] = exc
+            if not failed:
+                raise
             return
         outcomes[spec.name] = handle
         self._handles[spec.name] = handle
+        self.table[spec.name].apply(StatusEvent(spec.name, Status.RUNNING, str(handle.pid)))
         if spec.name in self._stop_requested:  # a stop arrived while it was launching
             self._stop_requested.discard(spec.name)
             handle.mailbox.send_nowait(StopActor())
@@ -195,17 +230,18 @@ class Supervisor:
                 await self.table[name].ended.wait()
 
     async def _consume_events(self) -> None:
-        async with self._events:
-            async for event in self._events:
-                record = self.table.get(event.name)
-                if record is None:
-                    continue
-                record.apply(event)
-                if event.status.is_terminal and event.name in self._handles:
-                    self._handles.pop(event.name).mailbox.close()
-                for subscriber in list(self._subscribers):
-                    try:
-                        subscriber.send_nowait(event)
-                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                        self._subscribers.remove(subscriber)
-                self._log.debug("status", entity=event.name, status=str(event.status))
+        while True:
+            self._apply(await self._events.get())
+
+    def _apply(self, event: StatusEvent) -> None:
+        record = self.table.get(event.name)
+        if record is None or not record.apply(event):
+            return
+        if event.status.is_terminal and event.name in self._handles:
+            self._handles.pop(event.name).mailbox.close()
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber.send_nowait(event)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._subscribers.remove(subscriber)
+        self._log.debug("status", entity=event.name, status=str(event.status))

@@ -83,6 +83,18 @@ def _children() -> set[int]:
     return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True) if _alive(p.pid)}
 
 
+def _running(code: str) -> set[int]:
+    """Our live children running ``python -c code`` (the supervisor's watchdog excluded)."""
+    found = set()
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            if code in child.cmdline() and _alive(child.pid):
+                found.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
 async def _ended(sup: Supervisor, name: str, within: float = 10.0) -> None:
     with anyio.fail_after(within):
         await sup.table[name].ended.wait()
@@ -344,3 +356,95 @@ async def test_concurrent_launches_are_served_concurrently(tmp_path: Path) -> No
             assert sup.table["slow"].status is Status.NEW
             slow_gate.set()
         assert sup.table["slow"].status is Status.RUNNING
+
+
+async def test_shutdown_while_launching_fails_the_launch_and_ends_its_process(
+    tmp_path: Path,
+) -> None:
+    """A launch in flight when the experiment closes gets an answer, and leaves nothing behind."""
+    spawned: list[int] = []
+    never = anyio.Event()
+
+    async def never_ready(process: Process) -> None:
+        spawned.append(process.pid)
+        await never.wait()
+
+    async with _supervisor() as (sup, task):
+        launch = asyncio.create_task(
+            sup.request(Launch((_spec(tmp_path, "slow", SLEEP, ready=never_ready),)))
+        )
+        with anyio.fail_after(10):
+            while not spawned:
+                await anyio.sleep(0.01)
+            await sup.request(Shutdown())
+            with pytest.raises(ExperimentError):
+                await launch
+            await asyncio.wait([task])
+        assert sup.table["slow"].status is Status.CANCELLED
+        assert not _alive(spawned[0])
+
+
+async def test_concurrent_launches_of_one_name_start_it_once(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        results = await asyncio.gather(
+            sup.request(Launch((_spec(tmp_path, "twice", SLEEP),))),
+            sup.request(Launch((_spec(tmp_path, "twice", SLEEP),))),
+            return_exceptions=True,
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert len(errors) == 1 and isinstance(errors[0], ExperimentError), results
+        assert len(_running(SLEEP)) == 1
+        assert sup.table["twice"].status is Status.RUNNING
+
+
+async def test_a_failed_launch_stops_the_rest_of_its_batch(tmp_path: Path) -> None:
+    async with _supervisor() as (sup, _):
+        good = _spec(tmp_path, "good", SLEEP)
+        bad = _argv_spec(tmp_path, "bad", (str(tmp_path / "missing"),))
+        with pytest.raises(ExecutableNotFoundError):
+            await sup.request(Launch((good, bad)))
+        assert sup.table["good"].status is Status.CANCELLED
+        assert sup.table["bad"].status is Status.FAILED
+        assert _running(SLEEP) == set()
+
+
+async def test_a_stop_for_a_failed_launch_does_not_stop_its_relaunch(tmp_path: Path) -> None:
+    """A stop that arrived while a launch failed must not linger and kill the next run."""
+    gate = anyio.Event()
+
+    async def fail_when_told(_: Process) -> None:
+        await gate.wait()
+        raise LaunchError("not today")
+
+    async with _supervisor() as (sup, _):
+        launch = asyncio.create_task(
+            sup.request(Launch((_spec(tmp_path, "m", SLEEP, ready=fail_when_told),)))
+        )
+        with anyio.fail_after(10):
+            while "m" not in sup.table:
+                await anyio.sleep(0.01)
+            stop = asyncio.create_task(sup.request(Stop(("m",))))
+            await anyio.sleep(0.05)
+            gate.set()
+            with pytest.raises(LaunchError):
+                await launch
+            await stop
+        (handle,) = await sup.request(Launch((_spec(tmp_path, "m", SLEEP),)))
+        await anyio.sleep(0.2)
+        assert sup.table["m"].status is Status.RUNNING
+        assert _alive(handle.pid)
+
+
+async def test_a_supervisor_task_cancelled_before_it_ran_answers_requests(
+    tmp_path: Path,
+) -> None:
+    """The done-callback the experiment installs answers what run() never saw."""
+    sup = Supervisor("never-ran")
+    task = asyncio.get_running_loop().create_task(sup.run())
+    task.add_done_callback(lambda _: sup.fail_requests(ExperimentError("gone")))
+    launch = asyncio.create_task(sup.request(Launch((_spec(tmp_path, "x", SLEEP),))))
+    task.cancel()
+    with anyio.fail_after(5):
+        with pytest.raises(ExperimentError):
+            await launch
+    assert "x" not in sup.table
