@@ -363,10 +363,11 @@ async def test_shutdown_while_launching_fails_the_launch_and_ends_its_process(
 ) -> None:
     """A launch in flight when the experiment closes gets an answer, and leaves nothing behind."""
     spawned: list[int] = []
-    never = anyio.Event()
+    probing, never = anyio.Event(), anyio.Event()
 
     async def never_ready(process: Process) -> None:
         spawned.append(process.pid)
+        probing.set()
         await never.wait()
 
     async with _supervisor() as (sup, task):
@@ -374,8 +375,7 @@ async def test_shutdown_while_launching_fails_the_launch_and_ends_its_process(
             sup.request(Launch((_spec(tmp_path, "slow", SLEEP, ready=never_ready),)))
         )
         with anyio.fail_after(10):
-            while not spawned:
-                await anyio.sleep(0.01)
+            await probing.wait()
             await sup.request(Shutdown())
             with pytest.raises(ExperimentError):
                 await launch
@@ -410,9 +410,10 @@ async def test_a_failed_launch_stops_the_rest_of_its_batch(tmp_path: Path) -> No
 
 async def test_a_stop_for_a_failed_launch_does_not_stop_its_relaunch(tmp_path: Path) -> None:
     """A stop that arrived while a launch failed must not linger and kill the next run."""
-    gate = anyio.Event()
+    probing, gate = anyio.Event(), anyio.Event()
 
     async def fail_when_told(_: Process) -> None:
+        probing.set()
         await gate.wait()
         raise LaunchError("not today")
 
@@ -421,10 +422,9 @@ async def test_a_stop_for_a_failed_launch_does_not_stop_its_relaunch(tmp_path: P
             sup.request(Launch((_spec(tmp_path, "m", SLEEP, ready=fail_when_told),)))
         )
         with anyio.fail_after(10):
-            while "m" not in sup.table:
-                await anyio.sleep(0.01)
+            await probing.wait()
             stop = asyncio.create_task(sup.request(Stop(("m",))))
-            await anyio.sleep(0.05)
+            await anyio.wait_all_tasks_blocked()  # the stop is registered against the launch
             gate.set()
             with pytest.raises(LaunchError):
                 await launch

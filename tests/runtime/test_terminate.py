@@ -131,7 +131,7 @@ async def test_grandchildren_in_the_group_are_killed(tmp_path: Path) -> None:
         pids = [int(x) for x in content.split()]
         assert all(not _gone(pid) for pid in pids)
         with anyio.fail_after(10):  # a forked shell is named "sh" until it execs sleep
-            while {psutil.Process(pid).name() for pid in pids} != {"sleep"}:
+            while {psutil.Process(pid).name() for pid in pids} != {"sleep"}:  # noqa: ASYNC110
                 await anyio.sleep(0.01)
         await terminate(process, grace=2.0)
         assert await _wait_gone(pids, within=1.0) == []
