@@ -61,7 +61,10 @@ class SyncClient:
     ) -> None:
         _refuse_inside_running_loop()
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
+        self._closed = False
+        # A Runner, not a bare loop: Ctrl-C during a call cancels that call's task (so no
+        # half-done command lingers to resume on the next call) and then raises KeyboardInterrupt.
+        self._runner = asyncio.Runner()
         try:
             kwargs = {} if password is _UNSET else {"password": password}
             self._client = Client(
@@ -69,7 +72,7 @@ class SyncClient:
             )
             self._run(self._client.connect())
         except BaseException:
-            self._loop.close()
+            self._runner.close()
             raise
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -79,10 +82,24 @@ class SyncClient:
             coroutine.close()
             raise
         with self._lock:
-            if self._loop.is_closed():
+            if self._closed:
                 coroutine.close()
                 raise ClientError("SyncClient is closed; create a new one")
-            return self._loop.run_until_complete(coroutine)
+            try:
+                return self._runner.run(coroutine)
+            except BaseException:
+                self._cancel_leftovers()
+                raise
+
+    def _cancel_leftovers(self) -> None:
+        # An interrupt the Runner did not turn into a cancellation (a signal handler of the
+        # application's own, or outside the main thread) leaves the call's task pending.
+        loop = self._runner.get_loop()
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
     @property
     def address(self) -> str:
@@ -90,10 +107,13 @@ class SyncClient:
 
     def close(self) -> None:
         """Close the connections and the private loop; safe to call twice."""
-        if self._loop.is_closed():
+        if self._closed:
             return
-        self._run(self._client.aclose())
-        self._loop.close()
+        try:
+            self._run(self._client.aclose())
+        finally:
+            self._closed = True
+            self._runner.close()
 
     def __enter__(self) -> SyncClient:
         return self

@@ -6,9 +6,13 @@ The store fixtures are async, so blocking SyncClient code runs in a worker threa
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -309,3 +313,36 @@ def test_from_plain_synchronous_code(store: Orchestrator) -> None:
         sc.put_tensor("t", original)
         np.testing.assert_array_equal(sc.get_tensor("t"), original)
         assert sc.poll_tensor("t", 10, 2) is True
+
+
+INTERRUPTED = """
+import asyncio, os, signal, threading
+import numpy as np
+from smartflow import SyncClient
+
+with SyncClient() as sc:  # SSDB and SSDB_PASSWORD from the environment
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        sc.poll_key("never-written", 50, 200)  # ~10 s unless interrupted
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    # white-box: the interrupted call's task must be gone, not pending on the private loop
+    leftovers = [t for t in asyncio.all_tasks(sc._runner.get_loop()) if not t.done()]
+    sc.put_tensor("after", np.arange(3))
+    print(len(leftovers), sc.get_tensor("after").tolist(), flush=True)
+"""
+
+
+def test_ctrl_c_cancels_the_call_and_the_client_keeps_working(
+    store: Orchestrator, tmp_path: Path
+) -> None:
+    script = tmp_path / "interrupted.py"
+    script.write_text(INTERRUPTED)
+    env = dict(
+        os.environ, SSDB=address(store), SSDB_PASSWORD=store.password, SR_DB_TYPE="Standalone"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["interrupted", "0 [0, 1, 2]"], result.stdout
