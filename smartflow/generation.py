@@ -42,22 +42,46 @@ async def generate(members: list[Model], tops: list[Path], tag: str, overwrite: 
 
 
 def _generate_blocking(members: list[Model], tops: list[Path], tag: str) -> None:
-    for top in tops:
-        if top.is_symlink() or top.is_file():
-            top.unlink()
-        elif top.exists():
-            shutil.rmtree(top)
     pattern = re.compile(re.escape(tag) + r"([A-Za-z0-9_.-]+)" + re.escape(tag))
-    for model in members:
-        assert model.path is not None
-        directory = Path(model.path)
-        directory.mkdir(parents=True, exist_ok=True)
-        _place_files(model, directory, pattern)
-        if model.params:
-            (directory / PARAMS_FILE).write_text(json.dumps(model.params, indent=2) + "\n")
+    # Read and configure every file first: a file that cannot be read or is not text is
+    # refused before any existing directory is removed.
+    configured = {model.name: _configured_files(model, pattern) for model in members}
+    try:
+        for top in tops:
+            if top.is_symlink() or top.is_file():
+                top.unlink()
+            elif top.exists():
+                shutil.rmtree(top)
+        for model in members:
+            assert model.path is not None
+            directory = Path(model.path)
+            directory.mkdir(parents=True, exist_ok=True)
+            _place_files(model, directory, configured[model.name])
+            if model.params:
+                (directory / PARAMS_FILE).write_text(json.dumps(model.params, indent=2) + "\n")
+    except OSError as exc:
+        raise ExperimentError(f"generation failed: {exc}") from exc
 
 
-def _place_files(model: Model, directory: Path, pattern: re.Pattern[str]) -> None:
+def _configured_files(model: Model, pattern: re.Pattern[str]) -> dict[Path, str]:
+    """Each configured file's path relative to the model's directory, and its new text."""
+    result = {}
+    for source in model.files.to_configure:
+        sources = (
+            sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        )
+        for path in sources:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidArgumentError(
+                    f"{model.name}: cannot configure {path}: it must be readable UTF-8 text ({exc})"
+                ) from exc
+            result[path.relative_to(source.parent)] = _configure(text, model, pattern, path)
+    return result
+
+
+def _place_files(model: Model, directory: Path, configured: dict[Path, str]) -> None:
     for source in model.files.to_copy:
         target = directory / source.name
         if source.is_dir():
@@ -66,15 +90,10 @@ def _place_files(model: Model, directory: Path, pattern: re.Pattern[str]) -> Non
             shutil.copy2(source, target)
     for source in model.files.to_symlink:
         (directory / source.name).symlink_to(source)
-    for source in model.files.to_configure:
-        sources = (
-            sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
-        )
-        for path in sources:
-            relative = path.relative_to(source.parent)
-            target = directory / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(_configure(path.read_text(), model, pattern, path))
+    for relative, text in configured.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
 
 
 def _configure(text: str, model: Model, pattern: re.Pattern[str], path: Path) -> str:

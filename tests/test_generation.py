@@ -290,3 +290,56 @@ async def test_generate_then_run_reads_configured_file(tmp_path: Path) -> None:
     for member, value in zip(ens.models, ["a", "b"], strict=True):
         assert (Path(member.path) / "seen.txt").read_text() == f"value={value}\n"
         assert (exp.exp_path / "ens" / member.name / f"{member.name}.out").exists()
+
+
+async def test_a_binary_configured_file_is_refused_and_nothing_is_touched(
+    exp: Experiment, inputs: Path
+) -> None:
+    model = exp.create_model("sim", exp.create_run_settings("true"), params={"steps": 1})
+    model.attach_generator_files(to_copy=[inputs / "data.txt"])
+    await exp.generate(model)
+    before = _snapshot(exp.exp_path)
+    (inputs / "blob.cfg").write_bytes(b"\xff\xfe;steps;\x00")
+    model.attach_generator_files(to_configure=[inputs / "blob.cfg"])
+    with pytest.raises(InvalidArgumentError) as info:
+        await exp.generate(model, overwrite=True)
+    assert "blob.cfg" in str(info.value) and "UTF-8" in str(info.value)
+    assert _snapshot(exp.exp_path) == before, "the existing directory must be left as it was"
+
+
+async def test_an_os_error_while_writing_is_a_smartflow_error(
+    exp: Experiment, tmp_path: Path
+) -> None:
+    doomed = tmp_path / "doomed.txt"
+    doomed.write_text("here at attach time\n")
+    model = exp.create_model("sim", exp.create_run_settings("true"))
+    model.attach_generator_files(to_copy=[doomed])
+    doomed.unlink()  # gone by generate time
+    with pytest.raises(ExperimentError) as info:
+        await exp.generate(model)
+    assert "doomed.txt" in str(info.value)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+@pytest.mark.parametrize(
+    "attach",
+    [
+        {"to_copy": ["inputs/data.txt"], "to_symlink": ["inputs/data.txt"]},
+        {"to_copy": ["inputs/data.txt", "other/data.txt"]},
+        {"to_configure": ["other/params.json"]},
+    ],
+    ids=["copy-and-link", "two-copies", "params-json"],
+)
+def test_attached_files_landing_on_one_name_are_refused(
+    exp: Experiment, tmp_path: Path, inputs: Path, attach: dict
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.txt").write_text("other\n")
+    (other / "params.json").write_text("{}\n")
+    model = exp.create_model("sim", exp.create_run_settings("true"))
+    resolved = {kind: [tmp_path / p for p in paths] for kind, paths in attach.items()}
+    with pytest.raises(InvalidArgumentError) as info:
+        model.attach_generator_files(**resolved)
+    assert "same name" in str(info.value)
+    assert model.files.to_copy == () and model.files.to_configure == ()

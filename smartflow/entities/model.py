@@ -85,11 +85,19 @@ class Model:
 
     def attach_generator_files(self, to_copy=None, to_symlink=None, to_configure=None) -> None:
         """Files to copy, link, or copy with ``;param;`` tags replaced, at ``exp.generate``."""
-        self.files = GeneratorFiles(
+        files = GeneratorFiles(
             tuple(_paths(to_copy, "to_copy")),
             tuple(_paths(to_symlink, "to_symlink")),
             tuple(_paths(to_configure, "to_configure")),
         )
+        names = [p.name for p in (*files.to_copy, *files.to_symlink, *files.to_configure)]
+        clashes = sorted({n for n in names if names.count(n) > 1 or n == "params.json"})
+        if clashes:
+            raise InvalidArgumentError(
+                f"{self.name}: attached files would land on the same name in its directory: "
+                f"{', '.join(clashes)}"
+            )
+        self.files = files
 
     def params_to_args(self) -> list[str]:
         """``--name=value`` for every parameter named in ``params_as_args``."""

@@ -143,4 +143,6 @@ def launch_error(error: BaseException) -> SmartflowError:
         return launch_error(error.exceptions[0])
     if isinstance(error, SmartflowError):
         return error
-    return LaunchError(f"launch failed: {error!r}")
+    wrapped = LaunchError(f"launch failed: {error!r}")
+    wrapped.__cause__ = error
+    return wrapped

@@ -17,10 +17,12 @@ import sys
 import anyio
 from anyio.abc import Process
 
-_SCRIPT = """
+_SCRIPT = r"""
 import os, signal, sys
 groups = set()
 for line in sys.stdin:
+    if not line.endswith("\n"):
+        break  # torn by the driver's death mid-write: a partial id could name a stranger
     op, pgid = line[:1], int(line[1:])
     (groups.add if op == "+" else groups.discard)(pgid)
 for pgid in groups:

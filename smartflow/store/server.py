@@ -10,6 +10,7 @@ from anyio.abc import Process
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from smartflow.errors import StoreStartError
 from smartflow.runtime.messages import ActorSpec
 from smartflow.runtime.process import ProcessSpec
 from smartflow.store.binary import find_redis_conf, find_redis_server
@@ -39,8 +40,13 @@ def shard_actor_spec(
     )
 
     async def ready(_: Process) -> None:
-        with anyio.fail_after(startup_timeout):
+        with anyio.move_on_after(startup_timeout):
             await wait_until_answering(shard.host, shard.port, shard.password)
+            return
+        raise StoreStartError(
+            f"{shard.name}: redis-server did not answer on {shard.address} within "
+            f"{startup_timeout:g} s; its log is {shard.logfile}"
+        )
 
     return ActorSpec(
         name=shard.name, kind="Orchestrator", process=process, ready=ready, run_id=run_id

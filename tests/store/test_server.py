@@ -30,6 +30,11 @@ from smartflow import (
     Status,
     StoreStartError,
 )
+from smartflow.runtime.messages import Launch, Shutdown
+from smartflow.runtime.supervisor import Supervisor
+from smartflow.store.config import ShardConfig
+from smartflow.store.network import pick_free_port
+from smartflow.store.server import shard_actor_spec
 
 ADDRESS = re.compile(r"^127\.0\.0\.1:(\d+)$")
 
@@ -390,3 +395,29 @@ async def test_binary_that_exits_immediately(tmp_path: Path, monkeypatch) -> Non
         await exp.start(db)
         assert await db.is_active()
     assert [p for p in _descendants() if p.pid not in before and _running(p.pid)] == []
+
+
+async def test_a_store_that_never_answers_fails_with_a_clear_timeout(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A binary that runs but never serves: the launch fails after the startup timeout, naming
+    the address and the log, and the process is gone."""
+    script = tmp_path / "bin" / "hung-redis"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\ncat > /dev/null\nexec sleep 60\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("REDIS_PATH", str(script))
+    port = pick_free_port("127.0.0.1")
+    shard = ShardConfig("hung", "127.0.0.1", port, "secret", tmp_path)
+    supervisor = Supervisor("hung")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(supervisor.run)
+        try:
+            with anyio.fail_after(10), pytest.raises(StoreStartError) as info:
+                await supervisor.request(Launch((shard_actor_spec(shard, startup_timeout=0.3),)))
+        finally:
+            await supervisor.request(Shutdown())
+    message = str(info.value)
+    assert f"127.0.0.1:{port}" in message and "0.3 s" in message and "hung.log" in message
+    assert supervisor.table["hung"].status is Status.FAILED
+    assert [p for p in _descendants() if _running(p.pid) and "sleep" in p.name()] == []
