@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 
 import attrs
@@ -35,6 +36,10 @@ class EncodedTensor:
     @property
     def value_len(self) -> int:
         return len(self.header) + self.array.nbytes
+
+
+class ChunkMissingError(TensorFormatError):
+    """A chunk named by a manifest is gone: the tensor was overwritten or deleted meanwhile."""
 
 
 @attrs.frozen
@@ -153,8 +158,8 @@ async def read_chunks(conn: RespConnection, ref: ChunkedRef) -> np.ndarray:
         try:
             n = await _bulk_length(conn, key)
         except KeyNotFoundError as exc:
-            raise TensorFormatError(
-                f"tensor {ref.name!r} is corrupt: its chunk {key!r} is missing"
+            raise ChunkMissingError(
+                f"tensor {ref.name!r}: its chunk {key!r} is missing (deleted or overwritten)"
             ) from exc
         if n != len(target):
             raise TensorFormatError(
@@ -171,7 +176,9 @@ def chunk_values(
 ) -> tuple[list[tuple[bytes, memoryview]], bytes]:
     """The (key, chunk) pairs of a large tensor and the manifest to write after them."""
     payload = codec.payload_view(item.array)
-    prefix = chunk_prefix(item.key.decode())
+    # A fresh token per write: an overwrite never touches the chunks a reader of the previous
+    # manifest may be fetching, so it sees the old tensor whole (or a clear "chunk missing").
+    prefix = f"{chunk_prefix(item.key.decode())}{secrets.token_hex(4)}:"
     count = -(-len(payload) // chunk_bytes)
     manifest = codec.ChunkManifest(count, chunk_bytes, len(payload), prefix)
     pairs = [

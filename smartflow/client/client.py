@@ -36,6 +36,8 @@ from smartflow.errors import (
 )
 
 _UNSET: object = object()
+#: Reads of a chunked tensor that is overwritten while being read: retried with the new manifest.
+_CHUNKED_READ_TRIES = 3
 
 
 class _State(enum.Enum):
@@ -160,7 +162,9 @@ class Client:
         if await self._probe(src_name, src) is not None:
             await self.put_tensor(dest_name, await self.get_tensor(src_name))
             return
+        replaced = await self._chunked_at(dest_name, dest)
         await self._slow(f"copy_tensor {src_name!r}", lambda r: r.copy(src, dest, replace=True))
+        await self._delete_chunks(dest_name, replaced)
 
     async def rename_tensor(self, old_name: str, new_name: str) -> None:
         """Rename a tensor (replacing what was at the new name)."""
@@ -171,7 +175,9 @@ class Client:
             await self.copy_tensor(old_name, new_name)
             await self.delete_tensor(old_name)
             return
+        replaced = await self._chunked_at(new_name, new)
         await self._slow(f"rename_tensor {old_name!r}", lambda r: r.rename(old, new))
+        await self._delete_chunks(new_name, replaced)
 
     async def tensor_exists(self, name: str) -> bool:
         """True when a tensor is stored under ``name``."""
@@ -224,15 +230,26 @@ class Client:
         values = await self._fast(what, lambda conn: tio.get_many(conn, keys))
         for i, value in enumerate(values):
             if isinstance(value, tio.ChunkedRef):
-                values[i] = await self._fast(what, lambda conn, v=value: tio.read_chunks(conn, v))
+                values[i] = await self._read_chunked(what, keys[i][0], value)
         return values
+
+    async def _read_chunked(self, what: str, key: bytes, ref: tio.ChunkedRef) -> np.ndarray:
+        """Fetch a chunked tensor's chunks; if an overwrite removed them meanwhile, read the
+        new manifest and try again (a few times: a writer could keep racing us)."""
+        for _ in range(_CHUNKED_READ_TRIES - 1):
+            try:
+                return await self._fast(what, lambda conn, r=ref: tio.read_chunks(conn, r))
+            except tio.ChunkMissingError:
+                again = [(key, ref.name)]
+                (fresh,) = await self._fast(what, lambda conn, a=again: tio.get_many(conn, a))
+                if not isinstance(fresh, tio.ChunkedRef):
+                    return fresh
+                ref = fresh
+        return await self._fast(what, lambda conn: tio.read_chunks(conn, ref))
 
     async def _put_chunked(self, item: tio.EncodedTensor) -> None:
         pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
-        try:
-            previous = await self._probe(item.name, item.key, missing_ok=True)
-        except TensorFormatError:
-            previous = None  # not a tensor: simply replaced
+        previous = await self._chunked_at(item.name, item.key)
         for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
             await self._fast(
                 f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p])
@@ -241,11 +258,19 @@ class Client:
         await self._fast(
             f"put_tensor {item.name!r}", lambda conn: tio.put_raw(conn, [(item.key, manifest)])
         )
-        if previous is not None:  # chunks of the replaced tensor that the new one did not reuse
-            kept = {key for key, _ in pairs}
-            stale = [k.encode() for k in previous.manifest.chunk_keys() if k.encode() not in kept]
-            if stale:
-                await self._slow(f"put_tensor {item.name!r}", lambda r: r.delete(*stale))
+        await self._delete_chunks(item.name, previous)  # the replaced tensor's, once unseen
+
+    async def _delete_chunks(self, name: str, ref: tio.ChunkedRef | None) -> None:
+        if ref is not None:
+            stale = [key.encode() for key in ref.manifest.chunk_keys()]
+            await self._slow(f"tensor {name!r}", lambda r: r.delete(*stale))
+
+    async def _chunked_at(self, name: str, key: bytes) -> tio.ChunkedRef | None:
+        """The manifest at ``key`` when it holds a chunked tensor; None for anything else."""
+        try:
+            return await self._probe(name, key, missing_ok=True)
+        except TensorFormatError:
+            return None  # not a tensor: replacing it leaves nothing behind
 
     async def _probe(
         self, name: str, key: bytes, missing_ok: bool = False

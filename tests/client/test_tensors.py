@@ -6,6 +6,7 @@ and that a refused call changed nothing.
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import time
@@ -87,11 +88,25 @@ async def chunky(store: Orchestrator) -> AsyncIterator[Client]:
         yield c
 
 
-def chunk_keys(name: str, count: int) -> set[bytes]:
-    """Where the wire-format document says a chunked tensor's chunks live."""
+def documented_prefix(name: str) -> str:
+    """The fixed part of a chunk prefix, by the rule in the wire-format document."""
     has_tag = "{" in name and "}" in name[name.index("{") + 2 :]
-    prefix = f"{name}:chunk:" if has_tag else f"{{{name}}}:chunk:"
-    return {f"{prefix}{i}".encode() for i in range(count)}
+    return f"{name}:chunk:" if has_tag else f"{{{name}}}:chunk:"
+
+
+async def stored_chunks(raw: aioredis.Redis, name: str) -> list[bytes]:
+    """The chunk keys the manifest at ``name`` lists, in order; its prefix checked against the
+    documented rule (the fixed part, then a per-write token)."""
+    value = await raw.get(name)
+    manifest = codec.decode_manifest(value, codec.decode_header(value, name), name)
+    assert re.fullmatch(re.escape(documented_prefix(name)) + "[0-9a-f]{8}:", manifest.prefix)
+    return [key.encode() for key in manifest.chunk_keys()]
+
+
+async def chunk_keys(raw: aioredis.Redis, name: str, count: int) -> set[bytes]:
+    keys = await stored_chunks(raw, name)
+    assert len(keys) == count
+    return set(keys)
 
 
 # -- put / get -----------------------------------------------------------------------------------
@@ -504,7 +519,7 @@ async def test_chunked_round_trip(chunky: Client, raw: aioredis.Redis, name: str
     original = sample((125_000,), "f8")  # 1_000_000 bytes -> 10 chunks of 100_000
     await chunky.put_tensor(name, original)
     keys = set(await raw.keys("*"))
-    assert keys == {name.encode()} | chunk_keys(name, 10)
+    assert keys == {name.encode()} | await chunk_keys(raw, name, 10)
     slots = {key_slot(key) for key in keys}
     assert len(slots) == 1  # every chunk on the tensor's own shard
     assert all([await raw.strlen(k) <= CHUNK_LIMIT for k in keys])
@@ -520,8 +535,9 @@ async def test_chunked_round_trip(chunky: Client, raw: aioredis.Redis, name: str
 async def test_chunked_multidimensional_uneven_chunks(chunky: Client, raw: aioredis.Redis) -> None:
     original = sample((7, 31, 97), ">c8")  # 168_392 bytes -> chunks of 100_000 and 68_392
     await chunky.put_tensor("t", original)
-    assert await raw.strlen("{t}:chunk:0") == CHUNK_LIMIT
-    assert await raw.strlen("{t}:chunk:1") == original.nbytes - CHUNK_LIMIT
+    first, second = await stored_chunks(raw, "t")
+    assert await raw.strlen(first) == CHUNK_LIMIT
+    assert await raw.strlen(second) == original.nbytes - CHUNK_LIMIT
     assert_fresh_array(await chunky.get_tensor("t"), original)
 
 
@@ -530,8 +546,9 @@ async def test_chunking_threshold(chunky: Client, raw: aioredis.Redis) -> None:
     over = np.ones(CHUNK_LIMIT - 63, dtype="u1")  # one byte more: a manifest and one chunk
     await chunky.put_tensor("fits", fits)
     await chunky.put_tensor("over", over)
-    assert sorted(await raw.keys("*")) == [b"fits", b"over", b"{over}:chunk:0"]
-    assert await raw.strlen("{over}:chunk:0") == over.nbytes
+    (chunk,) = await stored_chunks(raw, "over")
+    assert sorted(await raw.keys("*")) == [b"fits", b"over", chunk]
+    assert await raw.strlen(chunk) == over.nbytes
     assert await raw.strlen("fits") == CHUNK_LIMIT
     np.testing.assert_array_equal(await chunky.get_tensor("over"), over)
 
@@ -550,12 +567,12 @@ async def test_chunked_copy(chunky: Client, raw: aioredis.Redis, dest: str) -> N
     await chunky.put_tensor("src", original)
     await chunky.copy_tensor("src", dest)
     assert set(await raw.keys("*")) == (
-        {b"src", dest.encode()} | chunk_keys("src", 4) | chunk_keys(dest, 4)
+        {b"src", dest.encode()} | await chunk_keys(raw, "src", 4) | await chunk_keys(raw, dest, 4)
     )
     assert_fresh_array(await chunky.get_tensor(dest), original)
     await chunky.delete_tensor("src")
     assert_fresh_array(await chunky.get_tensor(dest), original)
-    assert set(await raw.keys("*")) == {dest.encode()} | chunk_keys(dest, 4)
+    assert set(await raw.keys("*")) == {dest.encode()} | await chunk_keys(raw, dest, 4)
 
 
 @pytest.mark.parametrize(("old", "new"), [("old", "new"), ("{a}old", "{b}new")])
@@ -563,7 +580,7 @@ async def test_chunked_rename(chunky: Client, raw: aioredis.Redis, old: str, new
     original = sample((50_000,), "i8")
     await chunky.put_tensor(old, original)
     await chunky.rename_tensor(old, new)
-    assert set(await raw.keys("*")) == {new.encode()} | chunk_keys(new, 4)
+    assert set(await raw.keys("*")) == {new.encode()} | await chunk_keys(raw, new, 4)
     assert_fresh_array(await chunky.get_tensor(new), original)
 
 
@@ -576,7 +593,9 @@ async def test_put_tensors_mixing_chunked_and_inline(chunky: Client, raw: aiored
     }
     await chunky.put_tensors(tensors)
     assert set(await raw.keys("*")) == (
-        {b"small", b"big", b"{t}big", b"medium"} | chunk_keys("big", 3) | chunk_keys("{t}big", 2)
+        {b"small", b"big", b"{t}big", b"medium"}
+        | await chunk_keys(raw, "big", 3)
+        | await chunk_keys(raw, "{t}big", 2)
     )
     result = await chunky.get_tensors(["big", "small", "{t}big", "medium"])
     for name, original in tensors.items():
@@ -628,14 +647,52 @@ async def test_overwriting_a_chunked_tensor_with_fewer_chunks_leaves_no_chunks(
     smaller = sample((20_000,))  # 2 chunks
     await chunky.put_tensor("t", smaller)
     np.testing.assert_array_equal(await chunky.get_tensor("t"), smaller)
-    assert set(await raw.keys("*")) == {b"t"} | chunk_keys("t", 2)
+    assert set(await raw.keys("*")) == {b"t"} | await chunk_keys(raw, "t", 2)
+
+
+@pytest.mark.parametrize("operation", ["copy_tensor", "rename_tensor"])
+async def test_copy_or_rename_onto_a_chunked_tensor_leaves_no_chunks(
+    chunky: Client, raw: aioredis.Redis, operation: str
+) -> None:
+    await chunky.put_tensor("dest", sample((50_000,)))  # 4 chunks
+    small = sample((3,))
+    await chunky.put_tensor("src", small)
+    await getattr(chunky, operation)("src", "dest")
+    np.testing.assert_array_equal(await chunky.get_tensor("dest"), small)
+    expected = {b"src", b"dest"} if operation == "copy_tensor" else {b"dest"}
+    assert set(await raw.keys("*")) == expected
+
+
+async def test_a_reader_never_sees_a_chunked_tensor_half_overwritten(
+    chunky: Client, store: Orchestrator
+) -> None:
+    """Each write holds one value everywhere; a concurrent reader must only ever see one."""
+    writes = 40
+    config = ClientConfig(max_value_bytes=CHUNK_LIMIT)
+    await chunky.put_tensor("t", np.zeros(50_000))  # 4 chunks
+    seen: set[float] = set()
+    async with Client(address=store.get_address()[0], config=config) as reader:
+
+        async def keep_reading(done: anyio.Event) -> None:
+            while not done.is_set():
+                array = await reader.get_tensor("t")
+                assert array.min() == array.max(), "a torn read mixed two writes"
+                seen.add(float(array[0]))
+
+        done = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(keep_reading, done)
+            for value in range(1, writes + 1):
+                await chunky.put_tensor("t", np.full(50_000, float(value)))
+            done.set()
+    assert len(seen) > 1, "the reader should have overlapped the writes"
 
 
 async def test_chunked_tensor_with_a_lost_chunk_is_reported_as_corrupt(
     chunky: Client, raw: aioredis.Redis
 ) -> None:
     await chunky.put_tensor("t", sample((50_000,)))
-    await raw.delete("{t}:chunk:2")
+    await raw.delete((await stored_chunks(raw, "t"))[2])
     with pytest.raises(TensorFormatError):
         await chunky.get_tensor("t")
     small = sample((2,))
@@ -647,7 +704,7 @@ async def test_chunked_tensor_with_a_short_chunk_is_refused(
     chunky: Client, raw: aioredis.Redis
 ) -> None:
     await chunky.put_tensor("t", sample((50_000,)))
-    await raw.set("{t}:chunk:1", b"\0" * 10)
+    await raw.set((await stored_chunks(raw, "t"))[1], b"\0" * 10)
     with pytest.raises(TensorFormatError):
         await chunky.get_tensor("t")
     assert await chunky.tensor_exists("t") is True
@@ -661,9 +718,10 @@ async def test_tensor_over_512_mib(client: Client, raw: aioredis.Redis) -> None:
     original = np.tile(pattern, nbytes // 251 + 1)[:nbytes]
     try:
         await client.put_tensor("huge", original)
-        assert set(await raw.keys("*")) == {b"huge"} | chunk_keys("huge", 2)
-        assert await raw.strlen("{huge}:chunk:0") == 512 * MiB
-        assert await raw.strlen("{huge}:chunk:1") == 88 * MiB
+        assert set(await raw.keys("*")) == {b"huge"} | await chunk_keys(raw, "huge", 2)
+        first, second = await stored_chunks(raw, "huge")
+        assert await raw.strlen(first) == 512 * MiB
+        assert await raw.strlen(second) == 88 * MiB
         result = await client.get_tensor("huge")
         assert result.shape == (nbytes,) and result.dtype == np.uint8
         assert result.flags.writeable and result.ctypes.data % 16 == 0
@@ -1097,8 +1155,8 @@ async def test_unopened_client_is_not_connected(store: Orchestrator, raw: aiored
     assert len(await raw.client_list()) == clients_before  # aclose closes every connection
 
 
-def test_chunk_keys_helper() -> None:
+def test_documented_prefix_helper() -> None:
     """The helper above encodes the documented prefix rule; check it once by hand."""
-    assert chunk_keys("a", 2) == {b"{a}:chunk:0", b"{a}:chunk:1"}
-    assert chunk_keys("{x}a", 1) == {b"{x}a:chunk:0"}
-    assert chunk_keys("{}a", 1) == {b"{{}a}:chunk:0"}
+    assert documented_prefix("a") == "{a}:chunk:"
+    assert documented_prefix("{x}a") == "{x}a:chunk:"
+    assert documented_prefix("{}a") == "{{}a}:chunk:"
