@@ -377,6 +377,8 @@ class Experiment:
             raise InvalidArgumentError(f"{entity!r} is not a smartflow entity")
         owner = self._entities.get(entity.name)
         if owner is entity:
+            if isinstance(entity, Ensemble):
+                self._adopt_added_members(entity)
             return
         if isinstance(owner, Ensemble) and any(m is entity for m in owner.models):
             return
@@ -387,6 +389,30 @@ class Experiment:
             f"{entity.name!r} was not created by experiment {self.name!r}; "
             "create it with this experiment's create_* methods"
         )
+
+    def _adopt_added_members(self, ensemble: Ensemble) -> None:
+        """Members given to ``add_model`` that this experiment did not create: check their
+        names as create_model would, and give them a directory inside the ensemble's."""
+        for member in ensemble.models:
+            check_entity_name(member.name)
+        owners: dict[str, set[int]] = {}
+        for entity in self._entities.values():
+            owners.setdefault(entity.name, set()).add(id(entity))
+            members = entity.models if isinstance(entity, Ensemble) else []
+            for member in members:
+                owners.setdefault(member.name, set()).add(id(member))
+        for db in self._stores():
+            for shard in db.shard_names:
+                owners.setdefault(shard, set()).add(id(db))
+        clashes = sorted(name for name, ids in owners.items() if len(ids) > 1)
+        if clashes:
+            raise InvalidArgumentError(
+                f"name(s) {', '.join(map(repr, clashes))} used by more than one entity of "
+                f"experiment {self.name!r}"
+            )
+        for member in ensemble.models:
+            if member.path is None:
+                member.path = self.exp_path / ensemble.name / member.name
 
     def _refuse_running(self, entity: Entity) -> None:
         if isinstance(entity, Ensemble) and not entity.models:

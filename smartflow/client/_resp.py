@@ -167,7 +167,8 @@ class RespConnection:
             unread = self._end - self._start
             if unread == len(self._buf):
                 raise ConnectionFailedError("protocol error: reply line longer than the buffer")
-            self._buf[:unread] = self._view[self._start : self._end]
+            # bytes(): the regions may overlap, and bytearray slice assignment uses memcpy
+            self._buf[:unread] = bytes(self._view[self._start : self._end])
             self._start, self._end = 0, unread
         n = await self._loop.sock_recv_into(self._sock, self._view[self._end :])
         if n == 0:

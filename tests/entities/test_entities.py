@@ -390,6 +390,31 @@ def test_add_model_refuses_a_member_of_another_ensemble(exp: Experiment, rs: Run
     assert one.models[0].ensemble == "one"
 
 
+async def test_a_directly_built_member_gets_a_directory_in_its_ensemble(
+    exp: Experiment, rs: RunSettings
+) -> None:
+    ens = exp.create_ensemble("ens", run_settings=rs, replicas=1)
+    ens.add_model(Model("handmade", rs))
+    await exp.generate(ens)
+    assert ens.models[1].path == exp.exp_path / "ens" / "handmade"
+    assert (exp.exp_path / "ens" / "handmade").is_dir()
+
+
+@pytest.mark.parametrize("name", ["taken", "other_0", "other"])
+async def test_a_directly_built_member_with_a_clashing_name_is_refused(
+    exp: Experiment, rs: RunSettings, name: str
+) -> None:
+    exp.create_model("taken", rs)
+    exp.create_ensemble("other", run_settings=rs, replicas=1)
+    ens = exp.create_ensemble("ens", run_settings=rs, replicas=1)
+    ens.add_model(Model(name, rs))
+    with pytest.raises(InvalidArgumentError):
+        await exp.generate(ens)
+    with pytest.raises(InvalidArgumentError):
+        exp.preview(ens)
+    assert not (exp.exp_path / "ens").exists()
+
+
 # -- incoming entities --------------------------------------------------------------------------
 
 
