@@ -18,7 +18,13 @@ import anyio
 import attrs
 
 from smartflow.client._env import Endpoint
-from smartflow.errors import AuthenticationError, CommandError, ConnectionFailedError
+from smartflow.errors import (
+    AuthenticationError,
+    ClientError,
+    ClientTimeoutError,
+    CommandError,
+    ConnectionFailedError,
+)
 
 _BUFFER_BYTES = 256 * 1024
 #: Parts smaller than this are coalesced into one send; larger ones are sent from their own memory.
@@ -283,6 +289,9 @@ class ConnectionPool:
             except BaseException:
                 self._wake_next() if waiter.is_set() else self._waiters.remove(waiter)
                 raise
+        if self._closed:
+            self._wake_next()
+            raise ClientError("the client was closed while this command waited for a connection")
         while self._idle:
             conn = self._idle.pop()
             if conn.is_alive():
@@ -292,6 +301,12 @@ class ConnectionPool:
         try:
             with anyio.fail_after(self._connect_timeout):
                 return await RespConnection.open(self.endpoint, self._password)
+        except TimeoutError as exc:
+            self._open -= 1
+            self._wake_next()
+            raise ClientTimeoutError(
+                f"could not connect to {self.endpoint} within {self._connect_timeout} s"
+            ) from exc
         except BaseException:
             self._open -= 1
             self._wake_next()
@@ -318,3 +333,4 @@ class ConnectionPool:
         self._closed = True
         while self._idle:
             self.discard(self._idle.pop())
+        self._wake_next()  # waiters see the pool closed and pass the wake-up on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 
 import anyio
@@ -65,3 +66,19 @@ async def test_concurrent_tasks_share_one_client_across_cancellations(client):
             tg.start_soon(reader, name)
         with anyio.move_on_after(0.001):
             await client.get_tensor("t0")
+
+
+async def test_a_store_that_accepts_but_never_answers_times_out_on_connect() -> None:
+    """The kernel completes the TCP handshake from the listen backlog; nothing ever answers AUTH.
+    The error must name the connect timeout, not the (much longer) command timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = ClientConfig(connect_timeout=0.3, command_timeout=30)
+        start = time.monotonic()
+        with pytest.raises(ClientTimeoutError) as info:
+            async with Client(address=f"127.0.0.1:{port}", password="x", config=config):
+                pass
+        assert time.monotonic() - start < 5
+        assert "connect" in str(info.value) and "0.3 s" in str(info.value), str(info.value)
