@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -52,16 +54,36 @@ def _settled_tree(pid: int) -> list[psutil.Process]:
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
+@contextmanager
+def _driver(tmp_path: Path, source: str) -> Iterator[subprocess.Popen]:
+    """A driver script running ``source``, once it has printed READY; killed if still alive."""
     script = tmp_path / "driver.py"
-    script.write_text(DRIVER)
+    script.write_text(source)
     driver = subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "exp")], stdout=subprocess.PIPE, text=True
     )
     try:
         assert driver.stdout is not None
         assert driver.stdout.readline().strip() == "READY"
+        yield driver
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        driver.stdout.close()
+
+
+def _assert_all_gone(tree: list[psutil.Process], after: str) -> None:
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not all(_gone(p) for p in tree):
+        time.sleep(0.05)
+    alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
+    assert not alive, f"left behind after {after}: {alive}"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
+    with _driver(tmp_path, DRIVER) as driver:
         tree = _settled_tree(driver.pid)
         names = [p.name() for p in tree]
         # 1 store + 3 shells with 2 sleeps each + the watchdog
@@ -69,17 +91,7 @@ def test_killed_driver_leaves_no_process_behind(tmp_path: Path, signum: int) -> 
         assert any("redis-server" in n for n in names), names
         os.kill(driver.pid, signum)
         driver.wait(timeout=10)
-        deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline and not all(_gone(p) for p in tree):
-            time.sleep(0.05)
-        alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
-        assert not alive, f"left behind after the driver was killed: {alive}"
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
-        driver.stdout.close()
-        driver.stdout.close()
+        _assert_all_gone(tree, "the driver was killed")
 
 
 LEFT_OPEN = textwrap.dedent(
@@ -102,23 +114,7 @@ LEFT_OPEN = textwrap.dedent(
 
 
 def test_asyncio_run_ending_with_the_experiment_open_cleans_up(tmp_path: Path) -> None:
-    script = tmp_path / "driver.py"
-    script.write_text(LEFT_OPEN)
-    driver = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path / "exp")], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert driver.stdout is not None
-        assert driver.stdout.readline().strip() == "READY"
+    with _driver(tmp_path, LEFT_OPEN) as driver:
         tree = psutil.Process(driver.pid).children(recursive=True)
         assert driver.wait(timeout=20) == 0, "the driver must exit on its own, not hang"
-        deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline and not all(_gone(p) for p in tree):
-            time.sleep(0.05)
-        alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
-        assert not alive, f"left behind after asyncio.run returned: {alive}"
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
-        driver.stdout.close()
+        _assert_all_gone(tree, "asyncio.run returned")

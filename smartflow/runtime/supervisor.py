@@ -202,7 +202,8 @@ class Supervisor:
             self._stop_requested.discard(spec.name)
             failed = isinstance(exc, Exception)
             status = Status.FAILED if failed else Status.CANCELLED
-            self._events.put(StatusEvent(spec.name, status, error_tail=str(exc)))
+            # Applied now, not queued: a retry of this name may follow at once.
+            self._apply(StatusEvent(spec.name, status, error_tail=str(exc)))
             outcomes[spec.name] = exc
             if not failed:
                 raise

@@ -448,3 +448,12 @@ async def test_a_supervisor_task_cancelled_before_it_ran_answers_requests(
         with pytest.raises(ExperimentError):
             await launch
     assert "x" not in sup.table
+
+
+async def test_a_failed_launch_can_be_retried_at_once(tmp_path: Path) -> None:
+    """A store's port retry relaunches the same name straight after a failure."""
+    async with _supervisor() as (sup, _):
+        with pytest.raises(ExecutableNotFoundError):
+            await sup.request(Launch((_argv_spec(tmp_path, "x", (str(tmp_path / "nope"),)),)))
+        (handle,) = await sup.request(Launch((_spec(tmp_path, "x", SLEEP),)))
+        assert sup.table["x"].status is Status.RUNNING and _alive(handle.pid)
