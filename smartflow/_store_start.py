@@ -11,12 +11,15 @@ from smartflow.client._secrets import remember_secret
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import LaunchError, PortInUseError, StoreStartError
 from smartflow.runtime.messages import Launch
+from smartflow.store.cluster import describe_states, form_cluster
 from smartflow.store.config import ShardConfig
-from smartflow.store.network import pick_free_port, port_is_free
+from smartflow.store.network import CLUSTER_BUS_OFFSET, pick_free_ports, port_is_free
 from smartflow.store.server import is_address_in_use, shard_actor_spec
 
 #: Picking a free port races with every other process on the host: retry a few times.
 _PORT_TRIES = 3
+#: How long a new cluster may take to agree it is ok (Redis's own floor is about 2 s).
+CLUSTER_TIMEOUT = 30.0
 
 
 async def start_store(
@@ -24,30 +27,67 @@ async def start_store(
     workdir: Path,
     run_id: int,
     launch: Callable[[Launch], Awaitable[object]],
+    stop: Callable[[list[str]], Awaitable[None]],
 ) -> None:
-    """Launch ``db``'s shard; returns once it answers, with its address and secret recorded."""
+    """Launch ``db``'s shards (and form their cluster); returns once the store serves, with its
+    addresses and secret recorded. On failure nothing it started is left running."""
     for _ in range(_PORT_TRIES):
-        port = await _choose_port(db)
-        shard = ShardConfig(db.shard_names[0], db.host, port, db.password, workdir)
+        ports = await _choose_ports(db)
+        shards = [
+            ShardConfig(name, db.host, port, db.password, workdir, cluster=db.is_clustered)
+            for name, port in zip(db.shard_names, ports, strict=True)
+        ]
+        await anyio.to_thread.run_sync(_remove_stale_nodes_files, shards)
+        specs = tuple(shard_actor_spec(shard, run_id=run_id) for shard in shards)
         try:
-            await launch(Launch((shard_actor_spec(shard, run_id=run_id),)))
+            await launch(Launch(specs))
         except LaunchError as exc:
             if not is_address_in_use(exc):
                 raise StoreStartError(f"store {db.name!r} did not start: {exc}") from exc
             if db.port is not None:
-                raise PortInUseError(f"port {port} on {db.host} is already in use") from exc
-            continue  # someone took the free port we picked: pick another
-        db._set_ports([port])
-        remember_secret(shard.address, db.password)
+                raise PortInUseError(f"a port of {db.get_address()} is already in use") from exc
+            continue  # someone took a free port we picked: pick others
+        if db.is_clustered:
+            await _form(db, shards, stop)
+        db._set_ports(ports)
+        for shard in shards:
+            remember_secret(shard.address, db.password)
         return
     raise StoreStartError(f"store {db.name!r}: every free port picked was taken before use")
 
 
-async def _choose_port(db: Orchestrator) -> int:
+async def _form(
+    db: Orchestrator, shards: list[ShardConfig], stop: Callable[[list[str]], Awaitable[None]]
+) -> None:
+    addresses = [(s.host, s.port) for s in shards]
+    try:
+        with anyio.move_on_after(CLUSTER_TIMEOUT) as waiting:
+            await form_cluster(addresses, db.password)
+        if waiting.cancelled_caught:
+            states = await describe_states(addresses, db.password)
+            raise StoreStartError(f"the cluster was not ok within {CLUSTER_TIMEOUT:g} s: {states}")
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await stop(db.shard_names)
+        if isinstance(exc, StoreStartError):
+            raise StoreStartError(f"store {db.name!r}: {exc}") from exc
+        raise
+
+
+def _remove_stale_nodes_files(shards: list[ShardConfig]) -> None:
+    for shard in shards:
+        shard.nodes_file.unlink(missing_ok=True)
+
+
+async def _choose_ports(db: Orchestrator) -> list[int]:
     if db.port is None:
-        return await anyio.to_thread.run_sync(pick_free_port, db.host)
-    if not await anyio.to_thread.run_sync(port_is_free, db.host, db.port):
+        return await anyio.to_thread.run_sync(pick_free_ports, db.host, db.db_nodes)
+    ports = [db.port + i for i in range(db.db_nodes)]
+    needed = ports + [p + CLUSTER_BUS_OFFSET for p in ports if db.is_clustered]
+    busy = [p for p in needed if not await anyio.to_thread.run_sync(port_is_free, db.host, p)]
+    if busy:
         raise PortInUseError(
-            f"port {db.port} on {db.host} is already in use: choose another or port=None"
+            f"port(s) {', '.join(map(str, busy))} on {db.host} already in use: "
+            "choose another port or port=None"
         )
-    return db.port
+    return ports

@@ -271,7 +271,7 @@ class Experiment:
 
     async def _start_store(self, db: Orchestrator) -> None:
         run_id = next(self._run_ids)
-        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch)
+        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch, self._stop)
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def _start_models(self, members: list[Model]) -> list[str]:
@@ -299,6 +299,9 @@ class Experiment:
                 else:
                     await self._request(Stop(tuple(spec.name for spec in message.specs)))
             raise
+
+    async def _stop(self, names: list[str]) -> None:
+        await self._request(Stop(tuple(names)))
 
     async def _wait_or_stop(self, names: list[str]) -> None:
         try:
@@ -353,7 +356,8 @@ class Experiment:
         return [
             db
             for db in self._stores()
-            if db.is_launched and self._record_status(db.shard_names[0]) is Status.RUNNING
+            if db.is_launched
+            and all(self._record_status(n) is Status.RUNNING for n in db.shard_names)
         ]
 
     def _claim_names(self, entity: Entity, names: list[str]) -> None:

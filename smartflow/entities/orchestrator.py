@@ -11,6 +11,8 @@ from smartflow.store.network import interface_address
 from smartflow.store.server import ping
 
 DEFAULT_DB_IDENTIFIER = "orchestrator"
+#: Redis refuses a cluster node port above this: its bus port (port + 10000) must fit.
+MAX_CLUSTER_PORT = 55535
 
 
 def _check_identifier(_: object, __: object, value: str) -> None:
@@ -25,12 +27,17 @@ def _check_port(_: object, __: object, value: int | None) -> None:
         raise InvalidArgumentError(f"port {value!r} must be an int in 1-65535 or None (pick one)")
 
 
+def _check_nodes(_: object, __: object, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidArgumentError(f"db_nodes must be an int >= 1, got {value!r}")
+
+
 @attrs.define(eq=False)
 class Orchestrator:
     """A store created by ``Experiment.create_database``; its processes run once started."""
 
     db_identifier: str = attrs.field(validator=_check_identifier)
-    db_nodes: int = 1
+    db_nodes: int = attrs.field(default=1, validator=_check_nodes)
     port: int | None = attrs.field(default=None, validator=_check_port)
     interface: str = "lo"
     #: The secret every client must present (``requirepass``); generated per store.
@@ -41,10 +48,11 @@ class Orchestrator:
     kind = "Orchestrator"
 
     def __attrs_post_init__(self) -> None:
-        if self.db_nodes != 1:
+        last_port = (self.port or 0) + self.db_nodes - 1
+        if self.is_clustered and self.port is not None and last_port > MAX_CLUSTER_PORT:
             raise InvalidArgumentError(
-                f"db_nodes={self.db_nodes!r}: this version runs single-shard stores only "
-                "(db_nodes=1); clustered stores are not implemented yet"
+                f"ports {self.port}-{last_port}: cluster shards need ports up to "
+                f"{MAX_CLUSTER_PORT} (their cluster bus listens on port + 10000)"
             )
         self.host = interface_address(self.interface)
 
@@ -59,6 +67,11 @@ class Orchestrator:
     @property
     def shard_names(self) -> list[str]:
         return [f"{self.db_identifier}_{i}" for i in range(self.db_nodes)]
+
+    @property
+    def is_clustered(self) -> bool:
+        """More than one shard: a Redis Cluster (``SR_DB_TYPE=Clustered``)."""
+        return self.db_nodes > 1
 
     @property
     def is_launched(self) -> bool:

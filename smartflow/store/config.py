@@ -21,6 +21,8 @@ class ShardConfig:
     password: str
     workdir: Path
     extra: tuple[tuple[str, str], ...] = ()
+    #: A shard of a Redis Cluster (its bus listens on port + 10000).
+    cluster: bool = False
 
     @property
     def address(self) -> str:
@@ -29,6 +31,11 @@ class ShardConfig:
     @property
     def logfile(self) -> Path:
         return self.workdir / f"{self.name}.log"
+
+    @property
+    def nodes_file(self) -> Path:
+        """Where a cluster shard keeps its view of the cluster (removed before each start)."""
+        return self.workdir / f"{self.name}-nodes.conf"
 
     def render(self) -> str:
         """The configuration text: persistence off, bound to one address, secret required."""
@@ -42,6 +49,11 @@ class ShardConfig:
             f'dir "{self.workdir}"',
             f'logfile "{self.logfile}"',
             f'dbfilename "{self.name}.rdb"',
+            *(
+                ["cluster-enabled yes", f'cluster-config-file "{self.nodes_file}"']
+                if self.cluster
+                else []
+            ),
             *(f"{key} {value}" for key, value in self.extra),
         ]
         return "\n".join(lines) + "\n"

@@ -56,3 +56,14 @@ def pick_free_port(host: str, *, tries: int = 200) -> int:
         if port_is_free(host, port) and port_is_free(host, port + CLUSTER_BUS_OFFSET):
             return port
     raise StoreStartError(f"no free port pair found in {low}-{high} on {host}")
+
+
+def pick_free_ports(host: str, count: int) -> list[int]:
+    """``count`` distinct free ports, each with its cluster-bus partner free too."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = pick_free_port(host)
+        taken = {p for q in ports for p in (q, q + CLUSTER_BUS_OFFSET)}
+        if port not in taken and port + CLUSTER_BUS_OFFSET not in taken:
+            ports.append(port)
+    return ports
