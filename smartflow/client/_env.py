@@ -60,7 +60,7 @@ def parse_address(address: str) -> Endpoint:
 
 
 def address_from_env(db_identifier: str = "") -> tuple[str, bool, str | None]:
-    """(first address, clustered?, password) from the environment contract."""
+    """(addresses, comma-separated; clustered?; password) from the environment contract."""
     ssdb, db_type, password = env_names(db_identifier)
     raw = os.environ.get(ssdb, "")
     addresses = [a.strip() for a in raw.split(",") if a.strip()]
@@ -70,4 +70,4 @@ def address_from_env(db_identifier: str = "") -> tuple[str, bool, str | None]:
             "(smartflow sets it for the entities it launches)"
         )
     clustered = os.environ.get(db_type, "Standalone").lower() == "clustered"
-    return addresses[0], clustered, os.environ.get(password) or None
+    return ",".join(addresses), clustered, os.environ.get(password) or None

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import redis.asyncio as aioredis
 import redis.exceptions as rex
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -52,8 +53,31 @@ def make_redis(endpoint: Endpoint, password: str | None, config: ClientConfig) -
     return aioredis.Redis(connection_pool=pool)
 
 
+def make_redis_cluster(
+    seeds: list[Endpoint], password: str | None, config: ClientConfig
+) -> RedisCluster:
+    """redis-py's cluster client, set up like :func:`make_redis` (no retries: MOVED/ASK are
+    still followed, since a redirected command was not executed)."""
+    return RedisCluster(
+        startup_nodes=[ClusterNode(seed.host, seed.port) for seed in seeds],
+        password=password,
+        protocol=2,
+        socket_connect_timeout=config.connect_timeout,
+        socket_timeout=config.command_timeout,
+        retry=Retry(NoBackoff(), 0),
+        max_connections=config.max_connections,
+        require_full_coverage=True,
+    )
+
+
+async def close_redis(client: aioredis.Redis | RedisCluster) -> None:
+    await client.aclose()
+    if isinstance(client, aioredis.Redis):
+        await client.connection_pool.aclose()
+
+
 @contextmanager
-def translated(endpoint: Endpoint, what: str) -> Iterator[None]:
+def translated(endpoint: object, what: str) -> Iterator[None]:
     """Re-raise redis-py and OS errors as smartflow's own, chained."""
     try:
         yield
@@ -73,6 +97,8 @@ def translated(endpoint: Endpoint, what: str) -> Iterator[None]:
         raise ConnectionFailedError(f"{what}: cannot reach the store at {endpoint}: {exc}") from exc
     except rex.RedisError as exc:
         raise CommandError(f"{what}: {exc}") from exc
+    except rex.RedisClusterException as exc:  # not a RedisError: no shard could be reached
+        raise ConnectionFailedError(f"{what}: cluster at {endpoint}: {exc}") from exc
 
 
 async def on_fast_path(

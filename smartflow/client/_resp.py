@@ -257,11 +257,17 @@ class RespConnection:
         raise ConnectionFailedError(f"protocol error: unexpected reply {line[:40]!r}")
 
 
+class RedirectError(CommandError):
+    """A cluster shard answered MOVED or ASK: the slot map is stale (retried after a refresh)."""
+
+
 def raise_for_error(reply: object, what: str) -> None:
     """Turn an error reply into the matching typed error."""
     if isinstance(reply, ErrorReply):
         if reply.code in ("NOAUTH", "WRONGPASS"):
             raise AuthenticationError(f"{what}: {reply.message}")
+        if reply.code in ("MOVED", "ASK"):
+            raise RedirectError(f"{what}: {reply.message}")
         raise CommandError(f"{what}: {reply.message}")
 
 

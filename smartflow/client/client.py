@@ -19,12 +19,20 @@ from collections.abc import Iterable, Mapping
 
 import anyio
 import numpy as np
+from redis.crc import key_slot
 
 from smartflow.client import _tensor_io as tio
 from smartflow.client import codec
 from smartflow.client._env import address_from_env, parse_address
-from smartflow.client._links import make_redis, on_fast_path, translated
-from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
+from smartflow.client._links import (
+    close_redis,
+    make_redis,
+    make_redis_cluster,
+    on_fast_path,
+    translated,
+)
+from smartflow.client._resp import RedirectError, RespConnection, pack_command, raise_for_error
+from smartflow.client._routing import ClusterRouter, SingleRouter
 from smartflow.client._secrets import known_secret
 from smartflow.client.config import ClientConfig
 from smartflow.errors import (
@@ -38,6 +46,8 @@ from smartflow.errors import (
 _UNSET: object = object()
 #: Reads of a chunked tensor that is overwritten while being read: retried with the new manifest.
 _CHUNKED_READ_TRIES = 3
+#: Tries of a fast-path command that a cluster shard redirects (MOVED/ASK) to another.
+_REDIRECT_TRIES = 3
 
 
 class _State(enum.Enum):
@@ -62,20 +72,22 @@ class Client:
         if address is None:
             address, env_cluster, env_password = address_from_env(db_identifier)
             cluster = env_cluster if cluster is None else cluster
-        if cluster:
-            raise InvalidArgumentError(
-                "cluster=True: this version talks to single-shard stores only; clustered "
-                "stores are not implemented yet"
-            )
-        self.address = address
-        self._endpoint = parse_address(address)
+        if not isinstance(address, str):
+            raise InvalidArgumentError(f"store address {address!r} must be a str")
+        seeds = [parse_address(a) for a in address.split(",")]
         if password is _UNSET:
-            password = known_secret(address) or env_password
+            password = known_secret(str(seeds[0])) or env_password
         self._config = config or ClientConfig.from_env()
-        self._pool = ConnectionPool(
-            self._endpoint, password, self._config.max_connections, self._config.connect_timeout
-        )
-        self._redis = make_redis(self._endpoint, password, self._config)
+        self._cluster = bool(cluster)
+        self.address = str(seeds[0])
+        self._where = ",".join(map(str, seeds)) if cluster else self.address
+        self._router: SingleRouter | ClusterRouter
+        if self._cluster:
+            self._router = ClusterRouter(seeds, password, self._config)
+            self._redis = make_redis_cluster(seeds, password, self._config)
+        else:
+            self._router = SingleRouter(seeds[0], password, self._config)
+            self._redis = make_redis(seeds[0], password, self._config)
         self._state = _State.UNOPENED
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -92,8 +104,10 @@ class Client:
         if self._state is not _State.UNOPENED:
             raise ClientError(f"client is {self._state.value}; create a new Client")
         try:
-            await on_fast_path(self._pool, self._config, "connect", _ping)
-            with translated(self._endpoint, "connect"):
+            await self._router.refresh()
+            for pool in self._router.pools():
+                await on_fast_path(pool, self._config, "connect", _ping)
+            with translated(self._where, "connect"):
                 with anyio.fail_after(self._config.connect_timeout):
                     await self._redis.ping()
         except BaseException:
@@ -104,10 +118,9 @@ class Client:
     async def aclose(self) -> None:
         """Close every connection; the client cannot be reused."""
         self._state = _State.CLOSED
-        self._pool.close()
+        self._router.close()
         with anyio.CancelScope(shield=True):
-            await self._redis.aclose()
-            await self._redis.connection_pool.aclose()
+            await close_redis(self._redis)
 
     # -- tensors ------------------------------------------------------------------------------
 
@@ -117,7 +130,7 @@ class Client:
         if item.value_len > self._config.max_value_bytes:
             await self._put_chunked(item)
             return
-        await self._fast(f"put_tensor {name!r}", lambda conn: tio.put_many(conn, [item]))
+        await self._fast(f"put_tensor {name!r}", item.key, lambda conn: tio.put_many(conn, [item]))
 
     async def get_tensor(self, name: str) -> np.ndarray:
         """The tensor stored under ``name``: a new writeable, aligned array."""
@@ -135,7 +148,7 @@ class Client:
         for item in large:
             tio.chunk_prefix(item.key.decode())  # refuse an unchunkable name before writing any
         if small:
-            await self._fast("put_tensors", lambda conn: tio.put_many(conn, small))
+            await self._fast_split("put_tensors", [item.key for item in small], small, tio.put_many)
         for item in large:
             await self._put_chunked(item)
 
@@ -159,7 +172,7 @@ class Client:
         src, dest = _key(src_name), _key(dest_name)
         if src == dest:
             raise InvalidArgumentError(f"copy_tensor: source and destination are both {src_name!r}")
-        if await self._probe(src_name, src) is not None:
+        if await self._probe(src_name, src) is not None or self._across_slots(src, dest):
             await self.put_tensor(dest_name, await self.get_tensor(src_name))
             return
         replaced = await self._chunked_at(dest_name, dest)
@@ -171,7 +184,7 @@ class Client:
         old, new = _key(old_name), _key(new_name)
         if old == new:
             raise InvalidArgumentError(f"rename_tensor: old and new names are both {old_name!r}")
-        if await self._probe(old_name, old) is not None:
+        if await self._probe(old_name, old) is not None or self._across_slots(old, new):
             await self.copy_tensor(old_name, new_name)
             await self.delete_tensor(old_name)
             return
@@ -204,6 +217,10 @@ class Client:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _across_slots(self, a: bytes, b: bytes) -> bool:
+        """On a cluster, keys in different slots cannot meet in one COPY or RENAME."""
+        return self._cluster and key_slot(a) != key_slot(b)
+
     def _check_open(self) -> None:
         if self._state is not _State.OPEN:
             raise ClientError(
@@ -211,15 +228,41 @@ class Client:
                 "(or after `await client.connect()`), and create a new one once closed"
             )
 
-    async def _fast(self, what: str, operation):  # type: ignore[no-untyped-def]
-        """Run ``operation(conn)`` on the tensor fast path."""
+    async def _fast(self, what: str, key: bytes, operation):  # type: ignore[no-untyped-def]
+        """Run ``operation(conn)`` on the fast path to the shard serving ``key``; a stale
+        cluster map (MOVED/ASK) is read again and the operation retried, a bounded number of
+        times (a redirect means the shard did not act, so the retry duplicates nothing)."""
         self._check_open()
-        return await on_fast_path(self._pool, self._config, what, operation)
+        for _ in range(_REDIRECT_TRIES - 1):
+            try:
+                return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
+            except RedirectError:
+                await self._router.refresh()
+        return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
+
+    async def _fast_split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
+        """``operation(conn, part)`` for the items of each shard, the shards concurrently;
+        returns the results in the order of ``items``."""
+        groups = self._router.split(keys)
+        if len(groups) == 1:
+            return await self._fast(what, keys[0], lambda conn: operation(conn, items))
+        results: list = [None] * len(items)
+
+        async def run(positions: list[int]) -> None:
+            part = [items[i] for i in positions]
+            values = await self._fast(what, keys[positions[0]], lambda c: operation(c, part))
+            for i, value in zip(positions, values or [None] * len(part), strict=True):
+                results[i] = value
+
+        async with anyio.create_task_group() as tg:
+            for _, positions in groups:
+                tg.start_soon(run, positions)
+        return results
 
     async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
         """Run ``call(redis)`` through redis-py, errors translated."""
         self._check_open()
-        with translated(self._endpoint, what):
+        with translated(self._where, what):
             return await call(self._redis)
 
     async def _get_arrays(self, names: list[str]) -> list[np.ndarray]:
@@ -227,7 +270,7 @@ class Client:
         if not keys:
             return []
         what = f"get_tensor {names[0]!r}" if len(names) == 1 else "get_tensors"
-        values = await self._fast(what, lambda conn: tio.get_many(conn, keys))
+        values = await self._fast_split(what, [k for k, _ in keys], keys, tio.get_many)
         for i, value in enumerate(values):
             if isinstance(value, tio.ChunkedRef):
                 values[i] = await self._read_chunked(what, keys[i][0], value)
@@ -238,26 +281,24 @@ class Client:
         new manifest and try again (a few times: a writer could keep racing us)."""
         for _ in range(_CHUNKED_READ_TRIES - 1):
             try:
-                return await self._fast(what, lambda conn, r=ref: tio.read_chunks(conn, r))
+                return await self._fast(what, key, lambda conn, r=ref: tio.read_chunks(conn, r))
             except tio.ChunkMissingError:
                 again = [(key, ref.name)]
-                (fresh,) = await self._fast(what, lambda conn, a=again: tio.get_many(conn, a))
+                (fresh,) = await self._fast(what, key, lambda c, a=again: tio.get_many(c, a))
                 if not isinstance(fresh, tio.ChunkedRef):
                     return fresh
                 ref = fresh
-        return await self._fast(what, lambda conn: tio.read_chunks(conn, ref))
+        return await self._fast(what, key, lambda conn: tio.read_chunks(conn, ref))
 
     async def _put_chunked(self, item: tio.EncodedTensor) -> None:
         pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
         previous = await self._chunked_at(item.name, item.key)
+        what = f"put_tensor {item.name!r}"
         for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
-            await self._fast(
-                f"put_tensor {item.name!r}", lambda conn, p=pair: tio.put_raw(conn, [p])
-            )
+            await self._fast(what, pair[0], lambda conn, p=pair: tio.put_raw(conn, [p]))
         # The manifest goes last: a reader sees the whole tensor or no tensor.
-        await self._fast(
-            f"put_tensor {item.name!r}", lambda conn: tio.put_raw(conn, [(item.key, manifest)])
-        )
+        last = [(item.key, manifest)]
+        await self._fast(what, item.key, lambda conn: tio.put_raw(conn, last))
         await self._delete_chunks(item.name, previous)  # the replaced tensor's, once unseen
 
     async def _delete_chunks(self, name: str, ref: tio.ChunkedRef | None) -> None:
@@ -285,7 +326,9 @@ class Client:
         codec.header_length(prefix, name)
         if not prefix[5] & codec.FLAG_CHUNKED:
             return None
-        ref = await self._fast(f"tensor {name!r}", lambda conn: tio.get_many(conn, [(key, name)]))
+        ref = await self._fast(
+            f"tensor {name!r}", key, lambda conn: tio.get_many(conn, [(key, name)])
+        )
         return ref[0] if isinstance(ref[0], tio.ChunkedRef) else None
 
 

@@ -112,21 +112,6 @@ def test_malformed_ssdb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Client()
 
 
-@pytest.mark.parametrize(("variable", "identifier"), [("SR_DB_TYPE", ""), ("SR_DB_TYPE_x", "x")])
-def test_clustered_store_is_refused_for_now(
-    monkeypatch: pytest.MonkeyPatch, variable: str, identifier: str
-) -> None:
-    monkeypatch.setenv("SSDB_x" if identifier else "SSDB", "127.0.0.1:6379")
-    monkeypatch.setenv(variable, "Clustered")
-    with pytest.raises(InvalidArgumentError, match="cluster"):
-        Client(db_identifier=identifier)
-
-
-def test_cluster_true_is_refused_for_now() -> None:
-    with pytest.raises(InvalidArgumentError, match="cluster"):
-        Client(address="127.0.0.1:6379", cluster=True, password="x")
-
-
 async def test_explicit_cluster_false_overrides_sr_db_type(
     store: Orchestrator, raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,115 @@
+"""Which fast-path connection pool serves a key: one store, or a Redis Cluster's slot map.
+
+A cluster's map comes from ``CLUSTER SLOTS`` and is read again when a shard answers MOVED or
+ASK (the caller retries a bounded number of times). Keys route by CRC16 slot with ``{hash tag}``
+support, the same function redis-py's cluster client uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.crc import key_slot
+
+from smartflow.client._env import Endpoint
+from smartflow.client._links import on_fast_path
+from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
+from smartflow.client.config import ClientConfig
+from smartflow.errors import ClientError, CommandError, ConnectionFailedError
+
+SLOTS = 16384
+
+
+def _pool(endpoint: Endpoint, password: str | None, config: ClientConfig) -> ConnectionPool:
+    return ConnectionPool(endpoint, password, config.max_connections, config.connect_timeout)
+
+
+class SingleRouter:
+    """One store: every key goes to its one pool."""
+
+    def __init__(self, endpoint: Endpoint, password: str | None, config: ClientConfig) -> None:
+        self._pool = _pool(endpoint, password, config)
+
+    def pool_for(self, key: bytes) -> ConnectionPool:
+        return self._pool
+
+    def split(self, keys: Sequence[bytes]) -> list[tuple[ConnectionPool, list[int]]]:
+        """The keys' positions grouped by the pool that serves them."""
+        return [(self._pool, list(range(len(keys))))]
+
+    def pools(self) -> list[ConnectionPool]:
+        return [self._pool]
+
+    async def refresh(self) -> None:
+        """Nothing to learn: a single store serves every key."""
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class ClusterRouter:
+    """A Redis Cluster: a pool per shard, and the slot map that says which serves a key."""
+
+    def __init__(self, seeds: list[Endpoint], password: str | None, config: ClientConfig) -> None:
+        self._password, self._config = password, config
+        self._pools = {str(seed): _pool(seed, password, config) for seed in seeds}
+        self._slots: list[ConnectionPool | None] = [None] * SLOTS
+
+    def pool_for(self, key: bytes) -> ConnectionPool:
+        pool = self._slots[key_slot(key)]
+        if pool is None:
+            raise ConnectionFailedError(
+                f"no shard of the cluster serves slot {key_slot(key)} (key {key[:40]!r})"
+            )
+        return pool
+
+    def split(self, keys: Sequence[bytes]) -> list[tuple[ConnectionPool, list[int]]]:
+        groups: dict[int, tuple[ConnectionPool, list[int]]] = {}
+        for i, key in enumerate(keys):
+            pool = self.pool_for(key)
+            groups.setdefault(id(pool), (pool, []))[1].append(i)
+        return list(groups.values())
+
+    def pools(self) -> list[ConnectionPool]:
+        return list(self._pools.values())
+
+    async def refresh(self) -> None:
+        """Read the slot map from the first shard that answers."""
+        errors: list[str] = []
+        for pool in list(self._pools.values()):
+            try:
+                table = await on_fast_path(pool, self._config, "CLUSTER SLOTS", _cluster_slots)
+            except CommandError as exc:
+                raise CommandError(
+                    f"{exc} (the store at {pool.endpoint} is not a Redis Cluster: "
+                    "use cluster=False for a single-shard store)"
+                ) from exc
+            except ClientError as exc:
+                errors.append(f"{pool.endpoint}: {exc}")
+                continue
+            self._apply(table)
+            return
+        raise ConnectionFailedError(f"no shard of the cluster answered: {'; '.join(errors)}")
+
+    def _apply(self, table: list) -> None:
+        slots: list[ConnectionPool | None] = [None] * SLOTS
+        for start, end, (host, port, *_), *_ in table:
+            endpoint = Endpoint(host.decode(), int(port))
+            pool = self._pools.get(str(endpoint))
+            if pool is None:
+                pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._config)
+            slots[start : end + 1] = [pool] * (end - start + 1)
+        self._slots = slots
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+
+
+async def _cluster_slots(conn: RespConnection) -> list:
+    await conn.send(pack_command(b"CLUSTER", b"SLOTS"))
+    reply = await conn.read_reply()
+    raise_for_error(reply, "CLUSTER SLOTS")
+    if not isinstance(reply, list):
+        raise ConnectionFailedError(f"CLUSTER SLOTS: unexpected reply {reply!r:.80}")
+    return reply
