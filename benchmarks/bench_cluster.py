@@ -1,0 +1,144 @@
+"""Clustered stores: how fast they are ready, and whether bulk throughput scales with shards.
+
+    python benchmarks/bench_cluster.py [--quick] [--json PATH]
+
+1. Ready time (start() until every shard reports cluster_state:ok) for 1, 3 and 8 shards; Redis's
+   own floor for a new cluster is about 2 s, and SmartSim's design sleeps put it at >= 10 s.
+2. put_tensors/get_tensors of 10,000 x 64 KiB, in batches of 1,000, over one shard and over a
+   3-shard cluster, with raw redis-py (a pipeline; RedisCluster's pipeline for the cluster) as the
+   baseline in the same run. Prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import numpy as np
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+
+from smartflow import Client, Experiment
+
+COUNT, BATCH, NBYTES = 10_000, 1_000, 64 * 1024
+
+
+async def ready_times(exp: Experiment, shards: int, repeats: int) -> float:
+    times = []
+    for i in range(repeats):
+        db = exp.create_database(db_nodes=shards, db_identifier=f"ready{shards}_{i}")
+        start = time.perf_counter()
+        await exp.start(db)
+        times.append(time.perf_counter() - start)
+        await exp.stop(db)
+    return statistics.median(times)
+
+
+def _raw_client(address: str, password: str, clustered: bool) -> aioredis.Redis | RedisCluster:
+    host, port = address.rsplit(":", 1)
+    if clustered:
+        return RedisCluster(host=host, port=int(port), password=password, protocol=2)
+    return aioredis.Redis(host=host, port=int(port), password=password, protocol=2)
+
+
+async def throughput(address: str, password: str, clustered: bool, repeats: int) -> dict:
+    value = np.ones(NBYTES // 4, np.float32)
+    batches = [[f"t{b}_{i}" for i in range(BATCH)] for b in range(COUNT // BATCH)]
+    row: dict[str, float] = {}
+    async with Client(address=address, cluster=clustered) as client:
+
+        async def sf_put() -> None:
+            for names in batches:
+                await client.put_tensors(dict.fromkeys(names, value))
+
+        async def sf_get() -> None:
+            for names in batches:
+                await client.get_tensors(names)
+
+        row["smartflow_put"] = await _rate(sf_put, repeats)
+        row["smartflow_get"] = await _rate(sf_get, repeats)
+    raw = _raw_client(address, password, clustered)
+    payload = value.tobytes()
+    try:
+
+        async def raw_put() -> None:
+            for names in batches:
+                async with raw.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.set("r" + name, payload)
+                    await pipe.execute()
+
+        async def raw_get() -> None:
+            for names in batches:
+                async with raw.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.get("r" + name)
+                    [np.frombuffer(v, np.float32) for v in await pipe.execute()]
+
+        row["redispy_put"] = await _rate(raw_put, repeats)
+        row["redispy_get"] = await _rate(raw_get, repeats)
+    finally:
+        await raw.aclose()
+    return row
+
+
+async def _rate(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    """Median MB/s of ``fn`` moving COUNT x NBYTES."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - start)
+    return COUNT * NBYTES / statistics.median(times) / 1e6
+
+
+async def main(quick: bool, json_path: Path | None) -> None:
+    repeats = 1 if quick else 3
+    result: dict = {"ready_s": {}, "throughput_MBps": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Experiment("bench-cluster", exp_path=tmp) as exp:
+            for shards in (1, 3, 8):
+                result["ready_s"][shards] = await ready_times(exp, shards, repeats)
+                print(f"ready time measured for {shards} shard(s)", file=sys.stderr)
+            for shards in (1, 3):
+                db = exp.create_database(db_nodes=shards, db_identifier=f"tp{shards}")
+                await exp.start(db)
+                result["throughput_MBps"][shards] = await throughput(
+                    db.get_address()[0], db.password, shards > 1, repeats
+                )
+                await exp.stop(db)
+                print(f"throughput measured for {shards} shard(s)", file=sys.stderr)
+    print("\nready time, s (start() until every shard says cluster_state:ok)")
+    for shards, seconds in result["ready_s"].items():
+        print(f"  {shards} shard(s): {seconds:6.2f}   (Redis floor ~2 s; SmartSim design >= 10 s)")
+    print(f"\n{COUNT} x {NBYTES // 1024} KiB in batches of {BATCH}, MB/s")
+    print(f"  {'shards':>6} {'sf put':>9} {'raw put':>9} {'sf get':>9} {'raw get':>9}")
+    for shards, row in result["throughput_MBps"].items():
+        keys = ("smartflow_put", "redispy_put", "smartflow_get", "redispy_get")
+        cells = " ".join(f"{row[k]:9.0f}" for k in keys)
+        print(f"  {shards:>6} {cells}")
+    result.update(
+        benchmark="cluster",
+        when=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        machine={"cpus": os.cpu_count(), "python": platform.python_version()},
+    )
+    path = json_path or Path(__file__).parent / "results" / f"cluster-{int(time.time())}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat per cell")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the JSON result")
+    args = parser.parse_args()
+    anyio.run(main, args.quick, args.json)
