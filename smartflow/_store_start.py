@@ -34,7 +34,15 @@ async def start_store(
     for _ in range(_PORT_TRIES):
         ports = await _choose_ports(db)
         shards = [
-            ShardConfig(name, db.host, port, db.password, workdir, cluster=db.is_clustered)
+            ShardConfig(
+                name,
+                db.host,
+                port,
+                db.password,
+                workdir,
+                extra=tuple(db.startup_conf.items()),
+                cluster=db.is_clustered,
+            )
             for name, port in zip(db.shard_names, ports, strict=True)
         ]
         await anyio.to_thread.run_sync(_remove_stale_nodes_files, shards)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import socket
 
 import attrs
 
 from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.store.admin import check_setting, config_set
 from smartflow.store.network import interface_address
 from smartflow.store.server import ping
 
@@ -44,6 +46,8 @@ class Orchestrator:
     password: str = attrs.field(factory=lambda: secrets.token_hex(32), repr=False)
     host: str = attrs.field(init=False)
     _ports: list[int] = attrs.field(factory=list, init=False)
+    #: redis.conf lines every shard starts with (from the setters before launch).
+    startup_conf: dict[str, str] = attrs.field(factory=dict, init=False)
 
     kind = "Orchestrator"
 
@@ -99,3 +103,86 @@ class Orchestrator:
 
     def _set_ports(self, ports: list[int]) -> None:
         self._ports = list(ports)
+
+    # -- configuration of a running store (every shard) ------------------------------------------
+
+    async def set_db_conf(self, key: str, value: str | int) -> None:
+        """``CONFIG SET key value`` on every shard of the running store."""
+        name, text = check_setting(key, value)
+        if not self._ports:
+            raise ExperimentError(f"store {self.name!r} is not running: start it first")
+        await config_set(self.get_address(), self.password, name, text)
+
+    async def set_max_memory(self, mem: str | int) -> None:
+        """Memory limit per shard (``"2gb"``, ``"500mb"``, bytes; 0 for none)."""
+        await self.set_db_conf("maxmemory", mem)
+
+    async def set_eviction_strategy(self, strategy: str) -> None:
+        """What a full shard evicts: one of Redis's ``maxmemory-policy`` values."""
+        if strategy not in EVICTION_POLICIES:
+            raise InvalidArgumentError(
+                f"eviction strategy {strategy!r} must be one of {', '.join(EVICTION_POLICIES)}"
+            )
+        await self.set_db_conf("maxmemory-policy", strategy)
+
+    async def set_max_clients(self, clients: int = 50_000) -> None:
+        await self.set_db_conf("maxclients", _positive(clients, "clients"))
+
+    async def set_max_message_size(self, size: int = 1_073_741_824) -> None:
+        """The largest single value a shard accepts (``proto-max-bulk-len``), in bytes."""
+        await self.set_db_conf("proto-max-bulk-len", _positive(size, "size"))
+
+    async def enable_checkpoints(self, frequency: int) -> None:
+        """Snapshot each shard to disk every ``frequency`` seconds if anything changed."""
+        await self.set_db_conf("save", f"{_positive(frequency, 'frequency')} 1")
+
+    # -- settings before launch --------------------------------------------------------------------
+
+    def set_cpus(self, num_cpus: int) -> None:
+        """CPUs per shard: Redis then serves I/O on that many threads (``io-threads``)."""
+        self._refuse_if_launched("set_cpus")
+        self.startup_conf["io-threads"] = str(_positive(num_cpus, "num_cpus"))
+
+    def set_hosts(self, host_list: list[str] | str) -> None:
+        """The local launcher runs every shard on this host; other hosts are refused."""
+        self._refuse_if_launched("set_hosts")
+        hosts = [host_list] if isinstance(host_list, str) else list(host_list)
+        local = {"localhost", "127.0.0.1", socket.gethostname(), socket.getfqdn()}
+        elsewhere = [h for h in hosts if h not in local]
+        if elsewhere:
+            raise InvalidArgumentError(
+                f"set_hosts: the local launcher runs shards on this host only, not {elsewhere}"
+            )
+
+    def set_run_arg(self, arg: str, value: str | None = None) -> None:
+        self._refuse_if_launched("set_run_arg")
+        raise InvalidArgumentError(
+            f"set_run_arg({arg!r}): the local launcher starts shards without a run command, "
+            "so there are no run arguments to set"
+        )
+
+    def set_batch_arg(self, arg: str, value: str | None = None) -> None:
+        self._refuse_if_launched("set_batch_arg")
+        raise InvalidArgumentError(f"set_batch_arg({arg!r}): the local launcher runs no batch jobs")
+
+    def _refuse_if_launched(self, what: str) -> None:
+        if self._ports:
+            raise ExperimentError(f"{what}: store {self.name!r} is running; stop it first")
+
+
+EVICTION_POLICIES = (
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+)
+
+
+def _positive(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidArgumentError(f"{what} must be an int >= 1, got {value!r}")
+    return value

@@ -1,0 +1,110 @@
+"""Configuring stores: at runtime on every shard (CONFIG SET), and before launch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from smartflow import Experiment, ExperimentError, InvalidArgumentError, Orchestrator
+
+
+async def _config(db: Orchestrator, key: str) -> list[str]:
+    """``CONFIG GET key`` from every shard."""
+    values = []
+    for address in db.get_address():
+        host, _, port = address.rpartition(":")
+        shard = aioredis.Redis(host=host, port=int(port), password=db.password)
+        try:
+            values.append((await shard.config_get(key))[key])
+        finally:
+            await shard.aclose()
+    return values
+
+
+@pytest.fixture(params=[1, 3], ids=["one-shard", "three-shards"])
+async def running(request: pytest.FixtureRequest, experiment: Experiment) -> Orchestrator:
+    db = experiment.create_database(db_nodes=request.param)
+    await experiment.start(db)
+    return db
+
+
+async def test_runtime_settings_reach_every_shard(running: Orchestrator) -> None:
+    await running.set_max_memory("300mb")
+    await running.set_eviction_strategy("allkeys-lru")
+    await running.set_max_clients(1234)
+    await running.set_max_message_size(2 * 1024**2)
+    await running.enable_checkpoints(900)
+    await running.set_db_conf("timeout", 42)
+    shards = running.num_shards
+    assert await _config(running, "maxmemory") == [str(300 * 1024**2)] * shards
+    assert await _config(running, "maxmemory-policy") == ["allkeys-lru"] * shards
+    assert await _config(running, "maxclients") == ["1234"] * shards
+    assert await _config(running, "proto-max-bulk-len") == [str(2 * 1024**2)] * shards
+    assert await _config(running, "save") == ["900 1"] * shards
+    assert await _config(running, "timeout") == ["42"] * shards
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("set_db_conf", ("requirepass", "stolen")),
+        ("set_db_conf", ("port", 1)),
+        ("set_db_conf", ("cluster-node-timeout", 1)),
+        ("set_db_conf", ("maxmemory", None)),
+        ("set_db_conf", ("no-such-setting", "1")),
+        ("set_db_conf", ("maxmemory", "lots")),
+        ("set_eviction_strategy", ("most-recent",)),
+        ("set_max_clients", (0,)),
+        ("set_max_message_size", ("big",)),
+        ("enable_checkpoints", (-5,)),
+    ],
+)
+async def test_bad_settings_are_refused_and_change_nothing(
+    store: Orchestrator, call: str, args: tuple
+) -> None:
+    before = {k: await _config(store, k) for k in ("maxmemory", "requirepass", "save")}
+    with pytest.raises(InvalidArgumentError):
+        await getattr(store, call)(*args)
+    after = {k: await _config(store, k) for k in ("maxmemory", "requirepass", "save")}
+    assert after == before
+    assert await store.is_active()
+
+
+async def test_a_refused_value_changes_no_shard_of_a_cluster(experiment: Experiment) -> None:
+    db = experiment.create_database(db_nodes=3)
+    await experiment.start(db)
+    before = await _config(db, "maxmemory")
+    with pytest.raises(InvalidArgumentError):
+        await db.set_max_memory("lots")
+    assert await _config(db, "maxmemory") == before
+
+
+async def test_runtime_settings_need_a_running_store(tmp_path: Path) -> None:
+    db = Experiment("cfg", exp_path=tmp_path).create_database()
+    with pytest.raises(ExperimentError):
+        await db.set_max_memory("1gb")
+
+
+async def test_set_cpus_before_launch_gives_io_threads(experiment: Experiment) -> None:
+    db = experiment.create_database()
+    db.set_cpus(2)
+    db.set_hosts(["localhost"])
+    await experiment.start(db)
+    assert await _config(db, "io-threads") == ["2"]
+    with pytest.raises(ExperimentError):
+        db.set_cpus(1)  # running: too late
+
+
+def test_settings_the_local_launcher_cannot_honour_are_refused(tmp_path: Path) -> None:
+    db = Experiment("cfg", exp_path=tmp_path).create_database()
+    with pytest.raises(InvalidArgumentError):
+        db.set_hosts(["node17", "localhost"])
+    with pytest.raises(InvalidArgumentError):
+        db.set_run_arg("exclusive")
+    with pytest.raises(InvalidArgumentError):
+        db.set_batch_arg("account", "x")
+    with pytest.raises(InvalidArgumentError):
+        db.set_cpus(0)
+    assert db.startup_conf == {}
