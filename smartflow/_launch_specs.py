@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 
 from smartflow.client._env import env_names
+from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import ExperimentError
@@ -21,16 +22,25 @@ from smartflow.runtime.process import ProcessSpec
 _SECRET_NAMES = ("SSDB_PASSWORD",)
 
 
-def stores_env(stores: list[Orchestrator]) -> dict[str, str]:
-    """The variables that point launched applications at every running store."""
-    env: dict[str, str] = {}
+def check_env_names(stores: list[Orchestrator | ColocatedDB]) -> None:
+    """Refuse two stores that would both be one ``SSDB[_<id>]`` of a model."""
+    seen: set[str] = set()
     for db in stores:
-        address_var, type_var, password_var = env_names(db.db_identifier)
-        if address_var in env:
+        address_var = env_names(db.db_identifier)[0]
+        if address_var in seen:
             raise ExperimentError(
                 f"stores {db.db_identifier!r} and another would both be the plain {address_var}; "
                 "give one of them a different db_identifier"
             )
+        seen.add(address_var)
+
+
+def stores_env(stores: list[Orchestrator | ColocatedDB]) -> dict[str, str]:
+    """The variables that point launched applications at every running store."""
+    check_env_names(stores)
+    env: dict[str, str] = {}
+    for db in stores:
+        address_var, type_var, password_var = env_names(db.db_identifier)
         env[address_var] = ",".join(db.get_address())
         env[type_var] = "Clustered" if db.num_shards > 1 else "Standalone"
         env[password_var] = db.password
@@ -64,7 +74,15 @@ def model_actor_spec(
         stderr_path=directory / f"{model.name}.err",
         walltime=model.run_settings.walltime,
     )
-    return ActorSpec(name=model.name, kind=model.kind, process=process, run_id=run_id)
+    companions = (colocated_store_name(model),) if model.colocated else ()
+    return ActorSpec(
+        name=model.name, kind=model.kind, process=process, run_id=run_id, companions=companions
+    )
+
+
+def colocated_store_name(model: Model) -> str:
+    """The actor name of ``model``'s co-located store (its row in summary())."""
+    return f"{model.name}.db"
 
 
 def preview(model: Model, store_vars: dict[str, str]) -> str:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
 
 from smartflow.client._secrets import remember_secret
+from smartflow.entities.colocated import ColocatedDB
+from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import LaunchError, PortInUseError, StoreStartError
 from smartflow.runtime.messages import Launch
 from smartflow.store.cluster import describe_states, form_cluster
 from smartflow.store.config import ShardConfig
-from smartflow.store.network import CLUSTER_BUS_OFFSET, pick_free_ports, port_is_free
+from smartflow.store.network import (
+    CLUSTER_BUS_OFFSET,
+    pick_free_port,
+    pick_free_ports,
+    port_is_free,
+)
 from smartflow.store.server import is_address_in_use, shard_actor_spec
 
 #: Picking a free port races with every other process on the host: retry a few times.
@@ -99,3 +107,68 @@ async def _choose_ports(db: Orchestrator) -> list[int]:
             "choose another port or port=None"
         )
     return ports
+
+
+async def start_colocated(
+    model: Model,
+    name: str,
+    run_id: int,
+    launch: Callable[[Launch], Awaitable[object]],
+) -> None:
+    """Launch ``model``'s co-located store as actor ``name`` in the model's directory."""
+    colo = model.colocated_db
+    assert colo is not None and model.path is not None
+    extra = dict(colo.redis_conf)
+    if colo.db_cpus > 1:
+        extra.setdefault("io-threads", str(colo.db_cpus))
+    for _ in range(_PORT_TRIES):
+        port = await _colocated_port(colo)
+        shard = ShardConfig(
+            name,
+            colo.host,
+            port,
+            colo.password,
+            Path(model.path),
+            extra=tuple(extra.items()),
+            unix_socket=colo.unix_socket,
+            socket_permissions=colo.socket_permissions,
+            cpus=colo.custom_pinning,
+            debug=colo.debug,
+        )
+        try:
+            await launch(Launch((shard_actor_spec(shard, run_id=run_id),)))
+        except LaunchError as exc:
+            if not is_address_in_use(exc):
+                raise StoreStartError(
+                    f"{model.name}: its co-located store did not start: {exc}"
+                ) from exc
+            if colo.port is not None or colo.unix_socket is not None:
+                raise PortInUseError(f"{model.name}: {shard.address} is already in use") from exc
+            continue
+        colo._set_port(port)
+        remember_secret(shard.address, colo.password)
+        return
+    raise StoreStartError(f"{model.name}: every free port picked was taken before use")
+
+
+async def _colocated_port(colo: ColocatedDB) -> int:
+    """The TCP port to use (0 for a unix socket, after checking nobody serves on it: Redis
+    would silently take a live socket path over)."""
+    if colo.unix_socket is not None:
+        if await anyio.to_thread.run_sync(_socket_is_served, colo.unix_socket):
+            raise PortInUseError(f"unix socket {colo.unix_socket} is already served")
+        return 0
+    if colo.port is None:
+        return await anyio.to_thread.run_sync(pick_free_port, colo.host)
+    if not await anyio.to_thread.run_sync(port_is_free, colo.host, colo.port):
+        raise PortInUseError(f"port {colo.port} on {colo.host} is already in use")
+    return colo.port
+
+
+def _socket_is_served(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True

@@ -19,7 +19,7 @@ import anyio
 
 from smartflow import _launch_specs, _summary, generation
 from smartflow._log import get_logger
-from smartflow._store_start import start_store
+from smartflow._store_start import start_colocated, start_store
 from smartflow.client._secrets import forget_secret
 from smartflow.entities._perms import normalise_params
 from smartflow.entities.ensemble import Ensemble
@@ -275,16 +275,51 @@ class Experiment:
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def _start_models(self, members: list[Model]) -> list[str]:
-        store_vars = _launch_specs.stores_env(self._running_stores())
+        stores = self._running_stores()
+        for model in members:  # refuse a clash of SSDB names before anything starts
+            _launch_specs.check_env_names([*stores, *_colocated_of(model)])
         run_id = next(self._run_ids)
-        base_env = dict(os.environ)
-        specs = tuple(
-            _launch_specs.model_actor_spec(m, store_vars, run_id, base_env) for m in members
-        )
+        colocated = await self._start_colocated(members, run_id)
+        try:
+            base_env = dict(os.environ)
+            specs = tuple(
+                _launch_specs.model_actor_spec(
+                    m, _launch_specs.stores_env([*stores, *_colocated_of(m)]), run_id, base_env
+                )
+                for m in members
+            )
+            await self._launch(Launch(specs))  # all or nothing: on failure none is left running
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stop(colocated)
+            raise
         names = [spec.name for spec in specs]
-        await self._launch(Launch(specs))  # all or nothing: on failure none is left running
         self._log.info("started", run_id=run_id, count=len(names))
         return names
+
+    async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
+        """Start the co-located stores of ``members``; on failure none is left running."""
+        started: list[str] = []
+        taken = self._names_in_use()
+        try:
+            for model in members:
+                if not model.colocated:
+                    continue
+                name = _launch_specs.colocated_store_name(model)
+                if name in taken:
+                    raise ExperimentError(
+                        f"{model.name}: its co-located store would be named {name!r}, which "
+                        "another entity uses; rename one of them"
+                    )
+                if name in self._table():  # its last run is stopping with its model
+                    await self._table()[name].ended.wait()
+                started.append(name)
+                await start_colocated(model, name, run_id, self._launch)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stop(started)
+            raise
+        return started
 
     async def _launch(self, message: Launch) -> object:
         """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
@@ -444,6 +479,10 @@ def _fail_requests_of(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], 
         supervisor.fail_requests(error)
 
     return fail
+
+
+def _colocated_of(model: Model) -> list:
+    return [model.colocated_db] if model.colocated_db is not None else []
 
 
 def _process_names(entity: Entity) -> list[str]:

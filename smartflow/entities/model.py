@@ -9,6 +9,7 @@ from pathlib import Path
 import attrs
 
 from smartflow.entities._perms import ParamValue
+from smartflow.entities.colocated import ColocatedDB, colocated_tcp, colocated_uds
 from smartflow.errors import InvalidArgumentError
 from smartflow.settings.run import RunSettings
 
@@ -61,6 +62,8 @@ class Model:
     incoming_entities: list[Model] = attrs.field(factory=list)
     _key_prefixing: bool = False
     ensemble: str | None = None
+    #: The model's own store, started just before it and stopped when it ends.
+    colocated_db: ColocatedDB | None = None
 
     kind = "Model"
 
@@ -111,6 +114,45 @@ class Model:
         for member in members:
             if all(m is not member for m in self.incoming_entities):
                 self.incoming_entities.append(member)
+
+    def colocate_db_tcp(
+        self,
+        port: int | None = None,
+        ifname: str = "lo",
+        db_cpus: int = 1,
+        custom_pinning: object = None,
+        debug: bool = False,
+        db_identifier: str = "",
+        **redis_conf: object,
+    ) -> None:
+        """Give this model its own store over TCP on its host (``port=None`` picks a free
+        one, so two co-located models on a host never collide). ``db_cpus`` become Redis I/O
+        threads, ``custom_pinning`` pins the store to those CPU ids, and extra keyword
+        arguments are redis.conf settings (``maxmemory="1gb"``)."""
+        self.colocated_db = colocated_tcp(
+            port, ifname, db_cpus, custom_pinning, debug, db_identifier, redis_conf
+        )
+
+    def colocate_db_uds(
+        self,
+        unix_socket: str | os.PathLike[str] | None = None,
+        socket_permissions: int = 0o755,
+        db_cpus: int = 1,
+        custom_pinning: object = None,
+        debug: bool = False,
+        db_identifier: str = "",
+        **redis_conf: object,
+    ) -> None:
+        """Like :meth:`colocate_db_tcp`, over a unix socket (a short unique path in the
+        temporary directory unless given); the application gets ``SSDB=unix:///path``."""
+        self.colocated_db = colocated_uds(
+            unix_socket, socket_permissions, db_cpus, custom_pinning, debug, db_identifier,
+            redis_conf,
+        )  # fmt: skip
+
+    @property
+    def colocated(self) -> bool:
+        return self.colocated_db is not None
 
     def enable_key_prefixing(self) -> None:
         """Prefix this model's keys with its name (``SSKEYOUT``)."""

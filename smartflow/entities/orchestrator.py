@@ -96,8 +96,8 @@ class Orchestrator:
         """True when every shard answers an authenticated PING."""
         if not self._ports:
             return False
-        for port in self._ports:
-            if not await ping(self.host, port, self.password):
+        for address in self.get_address():
+            if not await ping(address, self.password):
                 return False
         return True
 

@@ -99,6 +99,8 @@ class ActorSpec:
     grace: float = 5.0
     #: Which ``Experiment.start`` call launched it.
     run_id: int = 0
+    #: Actors stopped when this one ends, however it ends (a co-located store).
+    companions: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -76,6 +76,7 @@ class Supervisor:
         self._watchdog: Watchdog | None = None
         self._stop_requested: set[str] = set()
         self._in_flight: set[Launch | Stop] = set()
+        self._companions: dict[str, tuple[str, ...]] = {}
         self._closed = False
         self.table: dict[str, StatusRecord] = {}
 
@@ -210,6 +211,8 @@ class Supervisor:
             return
         outcomes[spec.name] = handle
         self._handles[spec.name] = handle
+        if spec.companions:
+            self._companions[spec.name] = spec.companions
         self.table[spec.name].apply(StatusEvent(spec.name, Status.RUNNING, str(handle.pid)))
         if spec.name in self._stop_requested:  # a stop arrived while it was launching
             self._stop_requested.discard(spec.name)
@@ -217,6 +220,12 @@ class Supervisor:
 
     async def _stop(self, names: tuple[str, ...]) -> None:
         """Ask each named actor to stop, and wait until all have reported their end."""
+        self._ask_to_stop(names)
+        for name in names:
+            if name in self.table:
+                await self.table[name].ended.wait()
+
+    def _ask_to_stop(self, names: tuple[str, ...]) -> None:
         for name in names:
             handle = self._handles.get(name)
             if handle is not None:
@@ -226,9 +235,6 @@ class Supervisor:
                     pass  # it has ended on its own
             elif name in self.table and not self.table[name].ended.is_set():
                 self._stop_requested.add(name)  # still launching: stopped once it is live
-        for name in names:
-            if name in self.table:
-                await self.table[name].ended.wait()
 
     async def _consume_events(self) -> None:
         while True:
@@ -240,6 +246,8 @@ class Supervisor:
             return
         if event.status.is_terminal and event.name in self._handles:
             self._handles.pop(event.name).mailbox.close()
+        if event.status.is_terminal:
+            self._ask_to_stop(self._companions.pop(event.name, ()))
         for subscriber in list(self._subscribers):
             try:
                 subscriber.send_nowait(event)

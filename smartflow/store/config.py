@@ -23,9 +23,17 @@ class ShardConfig:
     extra: tuple[tuple[str, str], ...] = ()
     #: A shard of a Redis Cluster (its bus listens on port + 10000).
     cluster: bool = False
+    #: Serve on this unix socket instead of TCP (then ``port`` is 0).
+    unix_socket: Path | None = None
+    socket_permissions: int = 0o700
+    #: CPUs the process is pinned to (``taskset``), if any.
+    cpus: tuple[int, ...] = ()
+    debug: bool = False
 
     @property
     def address(self) -> str:
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}"
         return f"{self.host}:{self.port}"
 
     @property
@@ -39,9 +47,16 @@ class ShardConfig:
 
     def render(self) -> str:
         """The configuration text: persistence off, bound to one address, secret required."""
+        if self.unix_socket is not None:
+            listen = [
+                "port 0",
+                f'unixsocket "{self.unix_socket}"',
+                f"unixsocketperm {self.socket_permissions:o}",
+            ]
+        else:
+            listen = [f"bind {self.host}", f"port {self.port}"]
         lines = [
-            f"bind {self.host}",
-            f"port {self.port}",
+            *listen,
             f'requirepass "{self.password}"',
             'save ""',
             "appendonly no",
@@ -54,6 +69,7 @@ class ShardConfig:
                 if self.cluster
                 else []
             ),
+            "loglevel debug" if self.debug else "loglevel notice",
             *(f"{key} {value}" for key, value in self.extra),
         ]
         return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import anyio
 import redis.asyncio as aioredis
@@ -26,6 +27,8 @@ def shard_actor_spec(
 ) -> ActorSpec:
     """The actor that runs one shard and reports it started once it answers an AUTHed PING."""
     argv = [str(find_redis_server())]
+    if shard.cpus:
+        argv = [_taskset(), "-c", ",".join(map(str, shard.cpus)), *argv]
     conf = find_redis_conf()
     if conf is not None:
         argv.append(str(conf))
@@ -41,7 +44,7 @@ def shard_actor_spec(
 
     async def ready(_: Process) -> None:
         with anyio.move_on_after(startup_timeout):
-            await wait_until_answering(shard.host, shard.port, shard.password)
+            await wait_until_answering(shard.address, shard.password)
             return
         raise StoreStartError(
             f"{shard.name}: redis-server did not answer on {shard.address} within "
@@ -53,11 +56,16 @@ def shard_actor_spec(
     )
 
 
-async def ping(host: str, port: int, password: str | None) -> bool:
-    """One authenticated PING; False when nothing (or something else) answers in time."""
+async def ping(address: str, password: str | None) -> bool:
+    """One authenticated PING of ``host:port`` or ``unix:///path``; False when nothing (or
+    something else) answers in time."""
+    where = (
+        {"unix_socket_path": address[len("unix://") :]}
+        if address.startswith("unix://")
+        else {"host": address.rpartition(":")[0], "port": int(address.rpartition(":")[2])}
+    )
     client = aioredis.Redis(
-        host=host,
-        port=port,
+        **where,
         password=password,
         protocol=2,
         socket_connect_timeout=_PROBE_TIMEOUT,
@@ -73,12 +81,19 @@ async def ping(host: str, port: int, password: str | None) -> bool:
         await client.aclose()
 
 
-async def wait_until_answering(host: str, port: int, password: str) -> None:
+async def wait_until_answering(address: str, password: str) -> None:
     """Poll until the shard answers; backs off from 2 ms to 50 ms (redis starts in ~10 ms)."""
     delay = 0.002
-    while not await ping(host, port, password):
+    while not await ping(address, password):
         await anyio.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+def _taskset() -> str:
+    path = shutil.which("taskset")
+    if path is None:
+        raise StoreStartError("CPU pinning needs `taskset` (util-linux), which is not on PATH")
+    return path
 
 
 def is_address_in_use(error: BaseException) -> bool:
