@@ -213,7 +213,7 @@ class Experiment:
             if not any(name in self._table() for name in _process_names(entity)):
                 raise ExperimentError(f"{entity.name!r} was never started, so it cannot be stopped")
         for entity in entities:
-            await self._request(Stop(tuple(_process_names(entity))))
+            await self._request(Stop(tuple(_process_names(entity) + _colocated_names(entity))))
             if isinstance(entity, Orchestrator):
                 for address in entity.get_address():
                     forget_secret(address)
@@ -275,6 +275,7 @@ class Experiment:
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def _start_models(self, members: list[Model]) -> list[str]:
+        """Start ``members`` (their co-located stores first); returns every actor started."""
         stores = self._running_stores()
         for model in members:  # refuse a clash of SSDB names before anything starts
             _launch_specs.check_env_names([*stores, *_colocated_of(model)])
@@ -295,7 +296,7 @@ class Experiment:
             raise
         names = [spec.name for spec in specs]
         self._log.info("started", run_id=run_id, count=len(names))
-        return names
+        return names + colocated  # a co-located store ends right after its model
 
     async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
         """Start the co-located stores of ``members``; on failure none is left running."""
@@ -479,6 +480,12 @@ def _fail_requests_of(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], 
         supervisor.fail_requests(error)
 
     return fail
+
+
+def _colocated_names(entity: Entity) -> list[str]:
+    """The actors of the co-located stores of ``entity``'s models that have been started."""
+    members = [] if isinstance(entity, Orchestrator) else entity.models
+    return [_launch_specs.colocated_store_name(m) for m in members if m.colocated]
 
 
 def _colocated_of(model: Model) -> list:

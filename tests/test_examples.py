@@ -26,3 +26,39 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     sums = [float(line.split("sum=")[1]) for line in lines if ".field:" in line]
     assert sums == [4.0, 12.0, 24.0, 40.0]
+
+
+def _run_example(name: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_hello_world(tmp_path: Path) -> None:
+    out = _run_example("hello_world.py", tmp_path)
+    assert "Database status: [<Status.RUNNING" in out
+    assert "Model status: [<Status.COMPLETED" in out
+    assert "Model said: Hello World" in out
+    assert "orchestrator_0  Orchestrator" in out and "Cancelled" in out
+
+
+def test_colocated_model(tmp_path: Path) -> None:
+    out = _run_example("colocated.py", tmp_path)
+    assert "The colocated db tensor is: [1 2 3 4]" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("colo")}
+    assert rows["colo_model"][5] == "Completed" and rows["colo_model.db"][5] == "Cancelled"
+
+
+def test_multiple_stores(tmp_path: Path) -> None:
+    out = _run_example("multi_store.py", tmp_path)
+    assert "The clustered db tensor is: [1 2 3 4]" in out
+    assert "The single-shard db tensor is: [9 9]" in out
+    assert "The colocated db tensor is: [10 20 30 40]" in out
+    assert "The tensor is [5 6 7 8] (found: True)" in out
+    assert out.count("Orchestrator") == 5  # one single shard, three clustered, one co-located
