@@ -92,4 +92,13 @@ def preview(model: Model, store_vars: dict[str, str]) -> str:
     for key, value in sorted(model_env(model, store_vars).items()):
         shown = "********" if key.startswith(_SECRET_NAMES) else value
         lines.append(f"  env: {key}={shown}")
+    colo = model.colocated_db
+    if colo is not None:
+        where = (
+            f"unix socket {colo.unix_socket}"
+            if colo.unix_socket is not None
+            else f"{colo.host}:{colo.port or '<free port>'}"
+        )
+        suffix = f"_{colo.db_identifier}" if colo.db_identifier else ""
+        lines.append(f"  co-located store {colocated_store_name(model)}: {where} (SSDB{suffix})")
     return "\n".join(lines)

@@ -203,3 +203,14 @@ def test_bad_colocation_is_refused_at_once(tmp_path: Path, method: str, kwargs: 
     with pytest.raises(InvalidArgumentError):
         getattr(model, method)(**kwargs)
     assert model.colocated_db is None
+
+
+def test_preview_names_the_colocated_store(tmp_path: Path) -> None:
+    exp = Experiment("preview", exp_path=tmp_path)
+    tcp = exp.create_model("tcp", exp.create_run_settings("true"))
+    tcp.colocate_db_tcp(port=23456, db_identifier="colo")
+    uds = exp.create_model("uds", exp.create_run_settings("true"))
+    uds.colocate_db_uds(unix_socket="/tmp/preview.sock")
+    text = exp.preview(tcp, uds)
+    assert "co-located store tcp.db: 127.0.0.1:23456 (SSDB_colo)" in text
+    assert "co-located store uds.db: unix socket /tmp/preview.sock (SSDB)" in text
