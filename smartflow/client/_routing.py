@@ -15,7 +15,12 @@ from smartflow.client._env import Endpoint
 from smartflow.client._links import on_fast_path
 from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
 from smartflow.client.config import ClientConfig
-from smartflow.errors import ClientError, CommandError, ConnectionFailedError
+from smartflow.errors import (
+    AuthenticationError,
+    ClientError,
+    CommandError,
+    ConnectionFailedError,
+)
 
 SLOTS = 16384
 
@@ -79,6 +84,8 @@ class ClusterRouter:
         for pool in list(self._pools.values()):
             try:
                 table = await on_fast_path(pool, self._config, "CLUSTER SLOTS", _cluster_slots)
+            except AuthenticationError:
+                raise  # every shard has the same secret: asking the next one will not help
             except CommandError as exc:
                 raise CommandError(
                     f"{exc} (the store at {pool.endpoint} is not a Redis Cluster: "

@@ -15,14 +15,18 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from smartflow import (
+    AuthenticationError,
     Client,
     ClientConfig,
     ClientError,
     CommandError,
     Experiment,
+    KeyNotFoundError,
     Orchestrator,
     Status,
     SyncClient,
+    TensorFormatError,
+    UnsupportedTypeError,
 )
 
 
@@ -171,3 +175,30 @@ async def test_cluster_true_against_a_single_store_is_refused(store: Orchestrato
         async with Client(address=store.get_address()[0], cluster=True):
             pass
     assert "cluster" in str(info.value).lower()
+
+
+async def test_bad_input_on_a_cluster_is_typed_and_changes_nothing(
+    cluster: Orchestrator, shards: list[aioredis.Redis]
+) -> None:
+    address = cluster.get_address()[0]
+    with pytest.raises(AuthenticationError):
+        async with Client(address=address, cluster=True, password="wrong"):
+            pass
+    async with Client(address=address, cluster=True) as client:
+        await client.put_tensor("kept", np.arange(3))
+        owner = shards[await _holder(cluster, shards, "kept")]
+        await shards[await _owner_of(cluster, shards[0], key_slot(b"plain"))].set("plain", b"x")
+        with pytest.raises(KeyNotFoundError):
+            await client.get_tensor("missing")
+        with pytest.raises(TensorFormatError):
+            await client.get_tensor("plain")
+        with pytest.raises(UnsupportedTypeError):
+            await client.put_tensor("obj", np.array(["a"], dtype=object))
+        with pytest.raises(KeyNotFoundError):
+            await client.copy_tensor("missing", "elsewhere")
+        with pytest.raises(UnsupportedTypeError):
+            await client.put_tensors({"ok": np.arange(2), "bad": [1, 2]})
+        assert await client.poll_key("missing", 1, 2) is False
+        assert not await client.key_exists("ok") and not await client.key_exists("elsewhere")
+        np.testing.assert_array_equal(await client.get_tensor("kept"), np.arange(3))
+        assert await owner.exists("kept")
