@@ -19,6 +19,14 @@ import anyio
 
 from smartflow import _launch_specs, _summary, generation
 from smartflow._log import get_logger
+from smartflow._registry import (
+    Entity,
+    EntityRegistry,
+    colocated_names,
+    colocated_of,
+    process_names,
+    unique_members,
+)
 from smartflow._store_start import start_colocated, start_store
 from smartflow.client._secrets import forget_secret
 from smartflow.entities._perms import normalise_params
@@ -33,7 +41,6 @@ from smartflow.status import Status
 
 LAUNCHERS = ("local", "auto")
 PROGRESS_INTERVAL = 5.0
-Entity = Model | Ensemble | Orchestrator
 
 
 class Experiment:
@@ -56,7 +63,7 @@ class Experiment:
         self.name = name
         self.launcher = "local"
         self.exp_path = Path(exp_path if exp_path is not None else Path.cwd() / name).absolute()
-        self._entities: dict[str, Entity] = {}
+        self._registry = EntityRegistry(self.name, self.exp_path)
         self._supervisor: Supervisor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -93,12 +100,12 @@ class Experiment:
         db_identifier: str = DEFAULT_DB_IDENTIFIER,
     ) -> Orchestrator:
         """A Redis-backed store; ``port=None`` picks a free one at start."""
-        if db_identifier in self._entities:
+        if db_identifier in self._registry.entities:
             raise InvalidArgumentError(
                 f"db_identifier {db_identifier!r} is already used in experiment {self.name!r}"
             )
         db = Orchestrator(db_identifier, db_nodes=db_nodes, port=port, interface=interface)
-        self._claim_names(db, [db.name, *db.shard_names])
+        self._registry.claim(db, [db.name, *db.shard_names])
         return db
 
     def create_model(
@@ -123,7 +130,7 @@ class Experiment:
             params_as_args=list(params_as_args or []),
             key_prefixing=enable_key_prefixing,
         )
-        self._claim_names(model, [name])
+        self._registry.claim(model, [name])
         return model
 
     def create_ensemble(
@@ -149,7 +156,7 @@ class Experiment:
             )
         for member in ensemble.models:
             member.path = self.exp_path / name / member.name
-        self._claim_names(ensemble, [name, *(m.name for m in ensemble.models)])
+        self._registry.claim(ensemble, [name, *(m.name for m in ensemble.models)])
         return ensemble
 
     def preview(self, *entities: Entity) -> str:
@@ -157,7 +164,7 @@ class Experiment:
         store_vars = _launch_specs.stores_env(self._running_stores())
         lines = []
         for entity in entities:
-            self._check_owned(entity)
+            self._registry.check_owned(entity)
             if isinstance(entity, Orchestrator):
                 lines.append(f"{entity.name}: redis-server x{entity.num_shards} on {entity.host}")
             else:
@@ -179,7 +186,7 @@ class Experiment:
         """Create the entities' directories with their attached and configured files."""
         members, tops = [], []
         for entity in entities:
-            self._check_owned(entity)
+            self._registry.check_owned(entity)
             if not isinstance(entity, Orchestrator):
                 members += entity.models
                 tops += generation.entity_directories(entity)
@@ -193,10 +200,10 @@ class Experiment:
         it waits, the models it started are stopped.
         """
         for entity in entities:
-            self._check_owned(entity)
+            self._registry.check_owned(entity)
             self._refuse_running(entity)
         stores = list({id(e): e for e in entities if isinstance(e, Orchestrator)}.values())
-        members = _unique_members([e for e in entities if not isinstance(e, Orchestrator)])
+        members = unique_members([e for e in entities if not isinstance(e, Orchestrator)])
         for db in stores:
             await self._start_store(db)
         if members:
@@ -209,11 +216,11 @@ class Experiment:
     async def stop(self, *entities: Entity) -> None:
         """Stop entities with the termination ladder; running ones end as CANCELLED."""
         for entity in entities:
-            self._check_owned(entity)
-            if not any(name in self._table() for name in _process_names(entity)):
+            self._registry.check_owned(entity)
+            if not any(name in self._table() for name in process_names(entity)):
                 raise ExperimentError(f"{entity.name!r} was never started, so it cannot be stopped")
         for entity in entities:
-            await self._request(Stop(tuple(_process_names(entity) + _colocated_names(entity))))
+            await self._request(Stop(tuple(process_names(entity) + colocated_names(entity))))
             if isinstance(entity, Orchestrator):
                 for address in entity.get_address():
                     forget_secret(address)
@@ -222,8 +229,8 @@ class Experiment:
         """One status per process, in order: ensembles and stores expanded into their members."""
         statuses = []
         for entity in entities:
-            self._check_owned(entity)
-            statuses.extend(self._record_status(name) for name in _process_names(entity))
+            self._registry.check_owned(entity)
+            statuses.extend(self._record_status(name) for name in process_names(entity))
         return statuses
 
     async def finished(self, entity: Entity) -> bool:
@@ -256,7 +263,7 @@ class Experiment:
                 except ExperimentError:
                     pass  # already shut down
             await asyncio.wait([task])
-        for db in self._stores():
+        for db in self._registry.stores():
             if db.is_launched:
                 for address in db.get_address():
                     forget_secret(address)
@@ -278,14 +285,14 @@ class Experiment:
         """Start ``members`` (their co-located stores first); returns every actor started."""
         stores = self._running_stores()
         for model in members:  # refuse a clash of SSDB names before anything starts
-            _launch_specs.check_env_names([*stores, *_colocated_of(model)])
+            _launch_specs.check_env_names([*stores, *colocated_of(model)])
         run_id = next(self._run_ids)
         colocated = await self._start_colocated(members, run_id)
         try:
             base_env = dict(os.environ)
             specs = tuple(
                 _launch_specs.model_actor_spec(
-                    m, _launch_specs.stores_env([*stores, *_colocated_of(m)]), run_id, base_env
+                    m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
                 )
                 for m in members
             )
@@ -301,7 +308,7 @@ class Experiment:
     async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
         """Start the co-located stores of ``members``; on failure none is left running."""
         started: list[str] = []
-        taken = self._names_in_use()
+        taken = self._registry.names_in_use()
         try:
             for model in members:
                 if not model.colocated:
@@ -385,79 +392,18 @@ class Experiment:
         record = self._table().get(name)
         return record.status if record is not None else Status.NEW
 
-    def _stores(self) -> list[Orchestrator]:
-        return [e for e in self._entities.values() if isinstance(e, Orchestrator)]
-
     def _running_stores(self) -> list[Orchestrator]:
         return [
             db
-            for db in self._stores()
+            for db in self._registry.stores()
             if db.is_launched
             and all(self._record_status(n) is Status.RUNNING for n in db.shard_names)
         ]
 
-    def _claim_names(self, entity: Entity, names: list[str]) -> None:
-        taken = self._names_in_use()
-        clashes = [n for n in names if n in taken]
-        if clashes:
-            raise InvalidArgumentError(
-                f"name(s) {', '.join(map(repr, clashes))} already used in experiment {self.name!r}"
-            )
-        self._entities[entity.name] = entity
-
-    def _names_in_use(self) -> set[str]:
-        names: set[str] = set()
-        for entity in self._entities.values():
-            names.add(entity.name)
-            names.update(_process_names(entity))
-        return names
-
-    def _check_owned(self, entity: object) -> None:
-        if not isinstance(entity, Model | Ensemble | Orchestrator):
-            raise InvalidArgumentError(f"{entity!r} is not a smartflow entity")
-        owner = self._entities.get(entity.name)
-        if owner is entity:
-            if isinstance(entity, Ensemble):
-                self._adopt_added_members(entity)
-            return
-        if isinstance(owner, Ensemble) and any(m is entity for m in owner.models):
-            return
-        ensemble = self._entities.get(entity.ensemble or "") if isinstance(entity, Model) else None
-        if isinstance(ensemble, Ensemble) and any(m is entity for m in ensemble.models):
-            return  # a member added to one of our ensembles with add_model
-        raise ExperimentError(
-            f"{entity.name!r} was not created by experiment {self.name!r}; "
-            "create it with this experiment's create_* methods"
-        )
-
-    def _adopt_added_members(self, ensemble: Ensemble) -> None:
-        """Members given to ``add_model`` that this experiment did not create: check their
-        names as create_model would, and give them a directory inside the ensemble's."""
-        for member in ensemble.models:
-            check_entity_name(member.name)
-        owners: dict[str, set[int]] = {}
-        for entity in self._entities.values():
-            owners.setdefault(entity.name, set()).add(id(entity))
-            members = entity.models if isinstance(entity, Ensemble) else []
-            for member in members:
-                owners.setdefault(member.name, set()).add(id(member))
-        for db in self._stores():
-            for shard in db.shard_names:
-                owners.setdefault(shard, set()).add(id(db))
-        clashes = sorted(name for name, ids in owners.items() if len(ids) > 1)
-        if clashes:
-            raise InvalidArgumentError(
-                f"name(s) {', '.join(map(repr, clashes))} used by more than one entity of "
-                f"experiment {self.name!r}"
-            )
-        for member in ensemble.models:
-            if member.path is None:
-                member.path = self.exp_path / ensemble.name / member.name
-
     def _refuse_running(self, entity: Entity) -> None:
         if isinstance(entity, Ensemble) and not entity.models:
             raise InvalidArgumentError(f"ensemble {entity.name!r} has no members to start")
-        running = [n for n in _process_names(entity) if self._record_status(n) is Status.RUNNING]
+        running = [n for n in process_names(entity) if self._record_status(n) is Status.RUNNING]
         if running:
             raise ExperimentError(f"{', '.join(running)} already running; stop it first")
 
@@ -480,29 +426,6 @@ def _fail_requests_of(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], 
         supervisor.fail_requests(error)
 
     return fail
-
-
-def _colocated_names(entity: Entity) -> list[str]:
-    """The actors of the co-located stores of ``entity``'s models that have been started."""
-    members = [] if isinstance(entity, Orchestrator) else entity.models
-    return [_launch_specs.colocated_store_name(m) for m in members if m.colocated]
-
-
-def _colocated_of(model: Model) -> list:
-    return [model.colocated_db] if model.colocated_db is not None else []
-
-
-def _process_names(entity: Entity) -> list[str]:
-    if isinstance(entity, Orchestrator):
-        return entity.shard_names
-    return [m.name for m in entity.models]
-
-
-def _unique_members(entities: list[Model | Ensemble]) -> list[Model]:
-    members: list[Model] = []
-    for entity in entities:
-        members += [m for m in entity.models if all(m is not seen for seen in members)]
-    return members
 
 
 def _params_scalars(params: dict | None) -> dict:
