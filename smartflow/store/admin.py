@@ -7,12 +7,10 @@ listens, its cluster wiring) are refused before anything is sent.
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
 import redis.exceptions as rex
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from smartflow.errors import InvalidArgumentError, StoreError
+from smartflow.store.shard_link import shard_link
 
 #: Settings smartflow owns: changing them would lock every client out or split the cluster.
 PROTECTED = ("requirepass", "masterauth", "bind", "port", "unixsocket", "dir", "cluster-")
@@ -38,17 +36,7 @@ def check_setting(key: object, value: object) -> tuple[str, str]:
 async def config_set(addresses: list[str], password: str, key: str, value: str) -> None:
     """``CONFIG SET key value`` on every shard; a refused value changes no shard."""
     for address in addresses:
-        host, _, port = address.rpartition(":")
-        shard = aioredis.Redis(
-            host=host,
-            port=int(port),
-            password=password,
-            protocol=2,
-            socket_timeout=_TIMEOUT,
-            socket_connect_timeout=_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-            single_connection_client=True,
-        )
+        shard = shard_link(address, password, _TIMEOUT)
         try:
             await shard.config_set(key, value)
         except rex.ResponseError as exc:

@@ -13,10 +13,9 @@ from contextlib import asynccontextmanager
 
 import anyio
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from smartflow.errors import StoreStartError
+from smartflow.store.shard_link import shard_link
 
 SLOTS = 16384
 #: Redis's default node timeout, kept once the cluster is formed (failure detection).
@@ -37,17 +36,7 @@ async def _connections(
     addresses: Sequence[tuple[str, int]], password: str
 ) -> AsyncIterator[list[aioredis.Redis]]:
     clients = [
-        aioredis.Redis(
-            host=host,
-            port=port,
-            password=password,
-            protocol=2,
-            socket_connect_timeout=_COMMAND_TIMEOUT,
-            socket_timeout=_COMMAND_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-            single_connection_client=True,
-            decode_responses=True,
-        )
+        shard_link(f"{host}:{port}", password, _COMMAND_TIMEOUT, decode_responses=True)
         for host, port in addresses
     ]
     try:

@@ -8,14 +8,13 @@ import shutil
 import anyio
 import redis.asyncio as aioredis
 from anyio.abc import Process
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from smartflow.errors import StoreStartError
 from smartflow.runtime.messages import ActorSpec
 from smartflow.runtime.process import ProcessSpec
 from smartflow.store.binary import find_redis_conf, find_redis_server
 from smartflow.store.config import ShardConfig
+from smartflow.store.shard_link import shard_link
 
 ADDRESS_IN_USE = "Address already in use"
 #: Socket timeouts of one probe (seconds); the caller bounds the whole wait.
@@ -59,20 +58,7 @@ def shard_actor_spec(
 async def ping(address: str, password: str | None) -> bool:
     """One authenticated PING of ``host:port`` or ``unix:///path``; False when nothing (or
     something else) answers in time."""
-    where = (
-        {"unix_socket_path": address[len("unix://") :]}
-        if address.startswith("unix://")
-        else {"host": address.rpartition(":")[0], "port": int(address.rpartition(":")[2])}
-    )
-    client = aioredis.Redis(
-        **where,
-        password=password,
-        protocol=2,
-        socket_connect_timeout=_PROBE_TIMEOUT,
-        socket_timeout=_PROBE_TIMEOUT,
-        retry=Retry(NoBackoff(), 0),
-        single_connection_client=True,
-    )
+    client = shard_link(address, password, _PROBE_TIMEOUT)
     try:
         return bool(await client.ping())
     except (aioredis.RedisError, OSError):
