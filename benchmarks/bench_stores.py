@@ -93,51 +93,64 @@ async def throughput(address: str, password: str, clustered: bool, repeats: int)
     return row
 
 
-async def _rate(fn, repeats: int, moved: int = COUNT * NBYTES) -> float:  # type: ignore[no-untyped-def]
-    """Median MB/s of ``fn`` moving ``moved`` bytes."""
+async def _rate(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    """Median MB/s of ``fn`` moving COUNT x NBYTES."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         await fn()
         times.append(time.perf_counter() - start)
-    return moved / statistics.median(times) / 1e6
+    return COUNT * NBYTES / statistics.median(times) / 1e6
 
 
-COLO_SIZES = {"1KiB": 1024, "1MiB": 1024**2}
+COLO_SIZES = {"1KiB": (1024, 2000), "1MiB": (1024**2, 200)}
 
 
-async def colocated_rates(address: str, repeats: int) -> dict[str, float]:
-    """Sequential put and get MB/s for each of COLO_SIZES against one store."""
-    row: dict[str, float] = {}
-    async with Client(address=address, cluster=False) as client:
-        for label, nbytes in COLO_SIZES.items():
-            value = np.ones(nbytes // 4, np.float32)
-            count = 5000 if nbytes < 65536 else 300
-
-            async def put(v: np.ndarray = value, n: int = count) -> None:
-                for _ in range(n):
-                    await client.put_tensor("colo", v)
-
-            async def get(n: int = count) -> None:
-                for _ in range(n):
-                    await client.get_tensor("colo")
-
-            row[f"put_{label}"] = await _rate(put, repeats, count * nbytes)
-            row[f"get_{label}"] = await _rate(get, repeats, count * nbytes)
-    return row
+async def _put_get_rates(client: Client, nbytes: int, count: int) -> tuple[float, float]:
+    value = np.ones(nbytes // 4, np.float32)
+    start = time.perf_counter()
+    for _ in range(count):
+        await client.put_tensor("colo", value)
+    put = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(count):
+        await client.get_tensor("colo")
+    get = time.perf_counter() - start
+    return count * nbytes / put / 1e6, count * nbytes / get / 1e6
 
 
 async def colocated(exp: Experiment, repeats: int) -> dict[str, dict[str, float]]:
-    """Start a model with a co-located store each way and measure from the driver (the model
-    itself just sleeps: on one host the driver is as close to the store as the model is)."""
-    result = {}
+    """Two models, one with a unix-socket store and one with a TCP store, running at once;
+    the measurements alternate between them (this VM's speed drifts) and the medians are kept.
+    Measured from the driver: on one host it is as close to the store as the model is."""
+    models = {}
     for kind in ("uds", "tcp"):
         model = exp.create_model(f"colo_{kind}", exp.create_run_settings("sleep", ["600"]))
         model.colocate_db_uds() if kind == "uds" else model.colocate_db_tcp()
-        await exp.start(model, block=False)
-        result[kind] = await colocated_rates(model.colocated_db.get_address()[0], repeats)
-        await exp.stop(model)
-    return result
+        models[kind] = model
+    await exp.start(*models.values(), block=False)
+    samples: dict[str, dict[str, list[tuple[float, float]]]] = {k: {} for k in models}
+    clients = {k: Client(address=m.colocated_db.get_address()[0]) for k, m in models.items()}
+    try:
+        for client in clients.values():
+            await client.connect()
+        for _ in range(max(repeats, 3)):
+            for kind, client in clients.items():
+                for label, (nbytes, count) in COLO_SIZES.items():
+                    rates = await _put_get_rates(client, nbytes, count)
+                    samples[kind].setdefault(label, []).append(rates)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        await exp.stop(*models.values())
+    return {
+        kind: {
+            f"{op}_{label}": statistics.median(r[i] for r in runs)
+            for label, runs in by_size.items()
+            for i, op in enumerate(("put", "get"))
+        }
+        for kind, by_size in samples.items()
+    }
 
 
 async def main(quick: bool, json_path: Path | None) -> None:
