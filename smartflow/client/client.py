@@ -31,7 +31,13 @@ from smartflow.client._links import (
     on_fast_path,
     translated,
 )
-from smartflow.client._resp import RedirectError, RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import (
+    ConnectionPool,
+    RedirectError,
+    RespConnection,
+    pack_command,
+    raise_for_error,
+)
 from smartflow.client._routing import ClusterRouter, SingleRouter
 from smartflow.client._secrets import known_secret
 from smartflow.client.config import ClientConfig
@@ -229,9 +235,9 @@ class Client:
             )
 
     async def _fast(self, what: str, key: bytes, operation):  # type: ignore[no-untyped-def]
-        """Run ``operation(conn)`` on the fast path to the shard serving ``key``; a stale
-        cluster map (MOVED/ASK) is read again and the operation retried, a bounded number of
-        times (a redirect means the shard did not act, so the retry duplicates nothing)."""
+        """Run ``operation(conn)`` on the fast path to the shard serving ``key``. A shard that
+        answers MOVED/ASK did not act: the slot map is read again and the operation retried,
+        a bounded number of times."""
         self._check_open()
         for _ in range(_REDIRECT_TRIES - 1):
             try:
@@ -242,22 +248,53 @@ class Client:
 
     async def _fast_split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
         """``operation(conn, part)`` for the items of each shard, the shards concurrently;
-        returns the results in the order of ``items``."""
-        groups = self._router.split(keys)
-        if len(groups) == 1:
+        returns the results in the order of ``items``. A part that a shard redirects is split
+        again on a fresh slot map and retried (its puts and gets are idempotent). The first
+        error is raised as it is, never wrapped in an exception group."""
+        if not self._cluster:  # one store: no splitting, no copies of the item list
             return await self._fast(what, keys[0], lambda conn: operation(conn, items))
+        self._check_open()
         results: list = [None] * len(items)
+        pending = list(range(len(items)))
+        for attempt in range(_REDIRECT_TRIES):
+            redirected = await self._run_split(what, keys, items, pending, results, operation)
+            if not redirected:
+                return results
+            if attempt + 1 < _REDIRECT_TRIES:
+                await self._router.refresh()
+            pending = redirected
+        raise RedirectError(f"{what}: the cluster kept redirecting; is it being resharded?")
 
-        async def run(positions: list[int]) -> None:
+    async def _run_split(self, what, keys, items, pending, results, operation) -> list[int]:  # type: ignore[no-untyped-def]
+        """One round of :meth:`_fast_split` over the ``pending`` positions; returns the
+        positions a shard redirected."""
+        groups = self._router.split([keys[i] for i in pending])
+        redirected: list[int] = []
+        errors: list[Exception] = []
+
+        async def run(pool: ConnectionPool, positions: list[int]) -> None:
             part = [items[i] for i in positions]
-            values = await self._fast(what, keys[positions[0]], lambda c: operation(c, part))
+            try:
+                values = await on_fast_path(pool, self._config, what, lambda c: operation(c, part))
+            except RedirectError:
+                redirected.extend(positions)
+                return
+            except Exception as exc:  # raised after every shard has finished
+                errors.append(exc)
+                return
             for i, value in zip(positions, values or [None] * len(part), strict=True):
                 results[i] = value
 
-        async with anyio.create_task_group() as tg:
-            for _, positions in groups:
-                tg.start_soon(run, positions)
-        return results
+        absolute = [(pool, [pending[j] for j in group]) for pool, group in groups]
+        if len(absolute) == 1:
+            await run(*absolute[0])
+        else:
+            async with anyio.create_task_group() as tg:
+                for pool, positions in absolute:
+                    tg.start_soon(run, pool, positions)
+        if errors:
+            raise errors[0]
+        return sorted(redirected)
 
     async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
         """Run ``call(redis)`` through redis-py, errors translated."""

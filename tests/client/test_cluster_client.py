@@ -202,3 +202,43 @@ async def test_bad_input_on_a_cluster_is_typed_and_changes_nothing(
         assert not await client.key_exists("ok") and not await client.key_exists("elsewhere")
         np.testing.assert_array_equal(await client.get_tensor("kept"), np.arange(3))
         assert await owner.exists("kept")
+
+
+async def test_bulk_errors_are_not_exception_groups(
+    cluster: Orchestrator, shards: list[aioredis.Redis]
+) -> None:
+    """A missing key on one shard fails the whole bulk call with the plain typed error."""
+    async with Client(address=cluster.get_address()[0], cluster=True) as client:
+        present = {f"p{i}": np.arange(2) for i in range(20)}
+        await client.put_tensors(present)
+        owners = {await _holder(cluster, shards, name) for name in present}
+        assert len(owners) == 3
+        with pytest.raises(KeyNotFoundError) as info:
+            await client.get_tensors([*present, "missing"])
+        assert not isinstance(info.value, BaseExceptionGroup)
+
+
+async def test_a_moved_slot_inside_a_bulk_call_is_followed(
+    cluster: Orchestrator, shards: list[aioredis.Redis]
+) -> None:
+    """The moved key is not the first of its shard's part: the part is split again."""
+    async with Client(address=cluster.get_address()[0], cluster=True) as client:
+        await client.put_tensor("warmup", np.arange(2))
+        names = [f"b{i}" for i in range(60)]
+        moving = names[-1]
+        slot = key_slot(moving.encode())
+        owner = await _owner_of(cluster, shards[0], slot)
+        same_shard = [
+            n
+            for n in names[:-1]
+            if await _owner_of(cluster, shards[0], key_slot(n.encode())) == owner
+        ]
+        assert same_shard and key_slot(same_shard[0].encode()) != slot
+        target = (owner + 1) % 3
+        target_id = (await shards[target].execute_command("CLUSTER", "MYID")).decode()
+        for shard in (shards[target], shards[owner], *shards):
+            await shard.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        await client.put_tensors({n: np.full(3, i) for i, n in enumerate(names)})
+        assert await _holder(cluster, shards, moving) == target
+        result = await client.get_tensors(names)
+        assert [int(result[n][0]) for n in names] == list(range(60))
