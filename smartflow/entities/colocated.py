@@ -64,7 +64,9 @@ def colocated_tcp(
     db_identifier: str,
     redis_conf: dict[str, object],
 ) -> ColocatedDB:
-    if port is not None and (not isinstance(port, int) or not 1 <= port <= 65535):
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535
+    ):
         raise InvalidArgumentError(f"port {port!r} must be an int in 1-65535 or None (pick one)")
     return ColocatedDB(
         _identifier(db_identifier),
@@ -133,14 +135,21 @@ def _pinning(value: object) -> tuple[int, ...]:
     """``None``, or CPU ids (ints, or ``range``s/iterables of them) that exist on this host."""
     if value is None:
         return ()
-    items = list(value) if not isinstance(value, int) else [value]
-    cpus: list[int] = []
+    if isinstance(value, int) and not isinstance(value, bool):
+        items: list[object] = [value]
+    elif isinstance(value, range | list | tuple):
+        items = list(value)
+    else:
+        raise InvalidArgumentError(
+            f"custom_pinning {value!r} must be a CPU id or a list/range of CPU ids"
+        )
+    cpus: list[object] = []
     for item in items:
         cpus.extend(item if isinstance(item, range | list | tuple) else [item])
     available = os.sched_getaffinity(0)
-    bad = [c for c in cpus if not isinstance(c, int) or c not in available]
+    bad = [c for c in cpus if not isinstance(c, int) or isinstance(c, bool) or c not in available]
     if bad or not cpus:
         raise InvalidArgumentError(
             f"custom_pinning {value!r}: CPU ids must be among {sorted(available)}"
         )
-    return tuple(cpus)
+    return tuple(cpus)  # type: ignore[arg-type]

@@ -147,7 +147,7 @@ class Orchestrator:
         """The local launcher runs every shard on this host; other hosts are refused."""
         self._refuse_if_launched("set_hosts")
         hosts = [host_list] if isinstance(host_list, str) else list(host_list)
-        local = {"localhost", "127.0.0.1", socket.gethostname(), socket.getfqdn()}
+        local = {"localhost", "127.0.0.1", socket.gethostname()}  # no DNS: it could block
         elsewhere = [h for h in hosts if h not in local]
         if elsewhere:
             raise InvalidArgumentError(
@@ -167,7 +167,10 @@ class Orchestrator:
 
     def _refuse_if_launched(self, what: str) -> None:
         if self._ports:
-            raise ExperimentError(f"{what}: store {self.name!r} is running; stop it first")
+            raise ExperimentError(
+                f"{what}: store {self.name!r} has been started; settings before launch must "
+                "come before its first start"
+            )
 
 
 EVICTION_POLICIES = (

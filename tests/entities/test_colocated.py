@@ -194,6 +194,12 @@ async def test_a_second_plain_ssdb_is_refused_before_anything_starts(
         ("colocate_db_tcp", {"custom_pinning": "0"}),
         ("colocate_db_tcp", {"db_identifier": "bad name"}),
         ("colocate_db_tcp", {"requirepass": "mine"}),
+        ("colocate_db_tcp", {"daemonize": "yes"}),
+        ("colocate_db_tcp", {"logfile": "/tmp/elsewhere.log"}),
+        ("colocate_db_tcp", {"maxmemory": "1gb\nrequirepass x"}),
+        ("colocate_db_tcp", {"custom_pinning": 3.5}),
+        ("colocate_db_tcp", {"custom_pinning": True}),
+        ("colocate_db_tcp", {"port": True}),
         ("colocate_db_tcp", {"maxmemory": None}),
     ],
 )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from smartflow import Experiment, ExperimentError, InvalidArgumentError, Orchestrator
+from smartflow import (
+    Experiment,
+    ExperimentError,
+    InvalidArgumentError,
+    Orchestrator,
+    StoreError,
+)
 
 
 async def _config(db: Orchestrator, key: str) -> list[str]:
@@ -108,3 +116,21 @@ def test_settings_the_local_launcher_cannot_honour_are_refused(tmp_path: Path) -
     with pytest.raises(InvalidArgumentError):
         db.set_cpus(0)
     assert db.startup_conf == {}
+
+
+async def test_an_unreachable_shard_changes_no_shard(experiment: Experiment) -> None:
+    db = experiment.create_database(db_nodes=3)
+    await experiment.start(db)
+    records = {r["name"]: r for r in experiment.summary(format="records")}
+    os.kill(int(records[db.shard_names[2]]["job_id"]), signal.SIGKILL)
+    with pytest.raises(StoreError):
+        await db.set_max_memory("123mb")
+    values = []
+    for address in db.get_address()[:2]:
+        host, _, port = address.rpartition(":")
+        shard = aioredis.Redis(host=host, port=int(port), password=db.password)
+        try:
+            values.append((await shard.config_get("maxmemory"))["maxmemory"])
+        finally:
+            await shard.aclose()
+    assert values == ["0", "0"]
