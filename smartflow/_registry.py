@@ -39,12 +39,25 @@ class EntityRegistry:
             )
         self.entities[entity.name] = entity
 
-    def names_in_use(self) -> set[str]:
+    def names_in_use(self, colocated: bool = True) -> set[str]:
+        """Every name taken: entities, members, shards (and co-located stores' rows)."""
         names: set[str] = set()
         for entity in self.entities.values():
             names.add(entity.name)
             names.update(process_names(entity))
+            if colocated:
+                names.update(colocated_names(entity))
         return names
+
+    def colocated_addresses(self, entities: list[Entity] | None = None) -> list[str]:
+        """Where the started co-located stores of ``entities`` (default: all) listen."""
+        addresses = []
+        for entity in self.entities.values() if entities is None else entities:
+            for model in [] if isinstance(entity, Orchestrator) else entity.models:
+                colo = model.colocated_db
+                if colo is not None and (colo.unix_socket is not None or colo.port_known):
+                    addresses += colo.get_address()
+        return addresses
 
     def check_owned(self, entity: object) -> None:
         """Refuse anything this experiment did not create (members added with add_model

@@ -204,6 +204,10 @@ class Experiment:
             self._refuse_running(entity)
         stores = list({id(e): e for e in entities if isinstance(e, Orchestrator)}.values())
         members = unique_members([e for e in entities if not isinstance(e, Orchestrator)])
+        running = self._running_stores()
+        for model in members:  # an SSDB clash is refused before any store starts
+            future = running + [db for db in stores if db not in running]
+            _launch_specs.check_env_names([*future, *colocated_of(model)])
         for db in stores:
             await self._start_store(db)
         if members:
@@ -221,9 +225,11 @@ class Experiment:
                 raise ExperimentError(f"{entity.name!r} was never started, so it cannot be stopped")
         for entity in entities:
             await self._request(Stop(tuple(process_names(entity) + colocated_names(entity))))
+            addresses = self._registry.colocated_addresses([entity])
             if isinstance(entity, Orchestrator):
-                for address in entity.get_address():
-                    forget_secret(address)
+                addresses = entity.get_address()
+            for address in addresses:
+                forget_secret(address)
 
     async def get_status(self, *entities: Entity) -> list[Status]:
         """One status per process, in order: ensembles and stores expanded into their members."""
@@ -267,6 +273,8 @@ class Experiment:
             if db.is_launched:
                 for address in db.get_address():
                     forget_secret(address)
+        for address in self._registry.colocated_addresses():
+            forget_secret(address)
 
     async def __aenter__(self) -> Experiment:
         return self
@@ -308,7 +316,7 @@ class Experiment:
     async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
         """Start the co-located stores of ``members``; on failure none is left running."""
         started: list[str] = []
-        taken = self._registry.names_in_use()
+        taken = self._registry.names_in_use(colocated=False)
         try:
             for model in members:
                 if not model.colocated:

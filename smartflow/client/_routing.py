@@ -87,6 +87,8 @@ class ClusterRouter:
             except AuthenticationError:
                 raise  # every shard has the same secret: asking the next one will not help
             except CommandError as exc:
+                if "cluster support disabled" not in str(exc):
+                    raise
                 raise CommandError(
                     f"{exc} (the store at {pool.endpoint} is not a Redis Cluster: "
                     "use cluster=False for a single-shard store)"
@@ -94,7 +96,12 @@ class ClusterRouter:
             except ClientError as exc:
                 errors.append(f"{pool.endpoint}: {exc}")
                 continue
-            self._apply(table)
+            try:
+                self._apply(table)
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise ConnectionFailedError(
+                    f"CLUSTER SLOTS from {pool.endpoint}: malformed reply ({exc})"
+                ) from exc
             return
         raise ConnectionFailedError(f"no shard of the cluster answered: {'; '.join(errors)}")
 

@@ -94,6 +94,8 @@ class Client:
         else:
             self._router = SingleRouter(seeds[0], password, self._config)
             self._redis = make_redis(seeds[0], password, self._config)
+        #: redis-py's cluster pools fail when full instead of waiting: bound the calls.
+        self._slow_slots: anyio.Semaphore | None = None
         self._state = _State.UNOPENED
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -109,6 +111,8 @@ class Client:
         """Connect and authenticate both links now; raises on a wrong address or secret."""
         if self._state is not _State.UNOPENED:
             raise ClientError(f"client is {self._state.value}; create a new Client")
+        if self._cluster:
+            self._slow_slots = anyio.Semaphore(self._config.max_connections)
         try:
             await self._router.refresh()
             for pool in self._router.pools():
@@ -300,7 +304,10 @@ class Client:
         """Run ``call(redis)`` through redis-py, errors translated."""
         self._check_open()
         with translated(self._where, what):
-            return await call(self._redis)
+            if self._slow_slots is None:
+                return await call(self._redis)
+            async with self._slow_slots:
+                return await call(self._redis)
 
     async def _get_arrays(self, names: list[str]) -> list[np.ndarray]:
         keys = [(_key(name), name) for name in names]

@@ -51,6 +51,10 @@ class ColocatedDB:
             raise ExperimentError("a co-located store picks its port when its model starts")
         return [f"{self.host}:{port}"]
 
+    @property
+    def port_known(self) -> bool:
+        return (self._bound_port or self.port) is not None
+
     def _set_port(self, port: int) -> None:
         self._bound_port = port
 

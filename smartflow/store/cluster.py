@@ -20,7 +20,7 @@ from smartflow.store.shard_link import shard_link
 SLOTS = 16384
 #: Redis's default node timeout, kept once the cluster is formed (failure detection).
 NODE_TIMEOUT_MS = 15000
-FORMING_NODE_TIMEOUT_MS = 200
+FORMING_NODE_TIMEOUT_MS = 500
 #: Socket timeouts of one forming command (seconds); the caller bounds the whole wait.
 _COMMAND_TIMEOUT = 5.0
 
@@ -59,6 +59,9 @@ async def form_cluster(addresses: Sequence[tuple[str, int]], password: str) -> N
             await _assign_and_meet(clients, addresses)
             await _wait_until_ok(clients)
             await _set_node_timeout(clients, NODE_TIMEOUT_MS)
+            # A shard that stalled past the short timeout may have been flagged failing just
+            # now; with the normal timeout back, it must be seen ok again before we say ready.
+            await _wait_until_ok(clients)
     except (aioredis.RedisError, OSError) as exc:
         raise StoreStartError(f"forming the cluster failed: {exc}") from exc
 

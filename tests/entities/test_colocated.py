@@ -22,6 +22,7 @@ from smartflow import (
     PortInUseError,
     Status,
 )
+from smartflow.client._secrets import known_secret
 
 APP = """
 import json, os, sys
@@ -220,3 +221,30 @@ def test_preview_names_the_colocated_store(tmp_path: Path) -> None:
     text = exp.preview(tcp, uds)
     assert "co-located store tcp.db: 127.0.0.1:23456 (SSDB_colo)" in text
     assert "co-located store uds.db: unix socket /tmp/preview.sock (SSDB)" in text
+
+
+async def test_a_clash_in_one_start_call_starts_nothing(experiment: Experiment) -> None:
+    db = experiment.create_database()
+    model = _app(experiment, "clash", "1")
+    model.colocate_db_tcp()  # the plain SSDB, like db
+    with pytest.raises(ExperimentError, match="SSDB"):
+        await experiment.start(db, model)
+    assert await experiment.get_status(db, model) == [Status.NEW, Status.NEW]
+
+
+def test_the_colocated_store_name_is_taken(tmp_path: Path) -> None:
+    exp = Experiment("names", exp_path=tmp_path)
+    model = exp.create_model("m", exp.create_run_settings("true"))
+    model.colocate_db_tcp()
+    with pytest.raises(InvalidArgumentError):
+        exp.create_model("m.db", exp.create_run_settings("true"))
+
+
+async def test_the_colocated_secret_is_forgotten_after_stop(experiment: Experiment) -> None:
+    model = experiment.create_model("s", experiment.create_run_settings("sleep", ["60"]))
+    model.colocate_db_tcp()
+    await experiment.start(model, block=False)
+    address = model.colocated_db.get_address()[0]
+    assert known_secret(address) == model.colocated_db.password
+    await experiment.stop(model)
+    assert known_secret(address) is None
