@@ -23,6 +23,7 @@ from redis.crc import key_slot
 
 from smartflow.client import _tensor_io as tio
 from smartflow.client import codec
+from smartflow.client._dispatch import Dispatcher
 from smartflow.client._env import address_from_env, parse_address
 from smartflow.client._links import (
     close_redis,
@@ -32,8 +33,6 @@ from smartflow.client._links import (
     translated,
 )
 from smartflow.client._resp import (
-    ConnectionPool,
-    RedirectError,
     RespConnection,
     pack_command,
     raise_for_error,
@@ -52,8 +51,6 @@ from smartflow.errors import (
 _UNSET: object = object()
 #: Reads of a chunked tensor that is overwritten while being read: retried with the new manifest.
 _CHUNKED_READ_TRIES = 3
-#: Tries of a fast-path command that a cluster shard redirects (MOVED/ASK) to another.
-_REDIRECT_TRIES = 3
 
 
 class _State(enum.Enum):
@@ -94,6 +91,7 @@ class Client:
         else:
             self._router = SingleRouter(seeds[0], password, self._config)
             self._redis = make_redis(seeds[0], password, self._config)
+        self._dispatch = Dispatcher(self._router, self._config)
         #: redis-py's cluster pools fail when full instead of waiting: bound the calls.
         self._slow_slots: anyio.Semaphore | None = None
         self._state = _State.UNOPENED
@@ -239,66 +237,14 @@ class Client:
             )
 
     async def _fast(self, what: str, key: bytes, operation):  # type: ignore[no-untyped-def]
-        """Run ``operation(conn)`` on the fast path to the shard serving ``key``. A shard that
-        answers MOVED/ASK did not act: the slot map is read again and the operation retried,
-        a bounded number of times."""
+        """Run ``operation(conn)`` on the fast path to the shard serving ``key``."""
         self._check_open()
-        for _ in range(_REDIRECT_TRIES - 1):
-            try:
-                return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
-            except RedirectError:
-                await self._router.refresh()
-        return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
+        return await self._dispatch.one(what, key, operation)
 
     async def _fast_split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
-        """``operation(conn, part)`` for the items of each shard, the shards concurrently;
-        returns the results in the order of ``items``. A part that a shard redirects is split
-        again on a fresh slot map and retried (its puts and gets are idempotent). The first
-        error is raised as it is, never wrapped in an exception group."""
-        if not self._cluster:  # one store: no splitting, no copies of the item list
-            return await self._fast(what, keys[0], lambda conn: operation(conn, items))
+        """``operation(conn, part)`` per shard, in parallel; results in the order of ``items``."""
         self._check_open()
-        results: list = [None] * len(items)
-        pending = list(range(len(items)))
-        for attempt in range(_REDIRECT_TRIES):
-            redirected = await self._run_split(what, keys, items, pending, results, operation)
-            if not redirected:
-                return results
-            if attempt + 1 < _REDIRECT_TRIES:
-                await self._router.refresh()
-            pending = redirected
-        raise RedirectError(f"{what}: the cluster kept redirecting; is it being resharded?")
-
-    async def _run_split(self, what, keys, items, pending, results, operation) -> list[int]:  # type: ignore[no-untyped-def]
-        """One round of :meth:`_fast_split` over the ``pending`` positions; returns the
-        positions a shard redirected."""
-        groups = self._router.split([keys[i] for i in pending])
-        redirected: list[int] = []
-        errors: list[Exception] = []
-
-        async def run(pool: ConnectionPool, positions: list[int]) -> None:
-            part = [items[i] for i in positions]
-            try:
-                values = await on_fast_path(pool, self._config, what, lambda c: operation(c, part))
-            except RedirectError:
-                redirected.extend(positions)
-                return
-            except Exception as exc:  # raised after every shard has finished
-                errors.append(exc)
-                return
-            for i, value in zip(positions, values or [None] * len(part), strict=True):
-                results[i] = value
-
-        absolute = [(pool, [pending[j] for j in group]) for pool, group in groups]
-        if len(absolute) == 1:
-            await run(*absolute[0])
-        else:
-            async with anyio.create_task_group() as tg:
-                for pool, positions in absolute:
-                    tg.start_soon(run, pool, positions)
-        if errors:
-            raise errors[0]
-        return sorted(redirected)
+        return await self._dispatch.split(what, keys, items, operation)
 
     async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
         """Run ``call(redis)`` through redis-py, errors translated."""
