@@ -30,6 +30,10 @@ _BUFFER_BYTES = 256 * 1024
 #: Parts smaller than this are coalesced into one send; larger ones are sent from their own memory.
 _COALESCE_BYTES = 16 * 1024
 _FLUSH_BYTES = 4 * 1024 * 1024
+#: Remainders of a value smaller than this are read through the buffer, which picks up the
+#: replies after it in the same syscall (pipelined gets of many mid-sized tensors); larger ones
+#: go straight from the socket into the array.
+_DIRECT_READ_BYTES = 16 * 1024
 #: Stay well under the kernel's IOV_MAX (1024) buffers per sendmsg.
 _MAX_IOV = 512
 CRLF = b"\r\n"
@@ -209,7 +213,7 @@ class RespConnection:
         target[:pos] = self._view[self._start : self._start + pos]
         self._start += pos
         while pos < n:
-            if n - pos < _COALESCE_BYTES:
+            if n - pos < _DIRECT_READ_BYTES:
                 # A small remainder: read through the buffer, which also picks up what follows.
                 await self._fill()
                 take = min(n - pos, self._end - self._start)
