@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
 import anyio
 
 from smartflow import _launch_specs, _summary, generation
+from smartflow._launching import Launching
 from smartflow._log import get_logger
 from smartflow._registry import (
     Entity,
@@ -27,23 +28,21 @@ from smartflow._registry import (
     process_names,
     unique_members,
 )
-from smartflow._store_start import start_colocated, start_store
 from smartflow.client._secrets import forget_secret
-from smartflow.entities._perms import normalise_params
+from smartflow.entities._perms import params_scalars
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError
-from smartflow.runtime.messages import Launch, Shutdown, StatusEvent, Stop, SupervisorMessage
-from smartflow.runtime.supervisor import StatusRecord, Supervisor
+from smartflow.runtime.messages import Shutdown, StatusEvent, Stop, SupervisorMessage
+from smartflow.runtime.supervisor import StatusRecord, Supervisor, fail_requests_when_done
 from smartflow.settings.run import BatchSettings, RunSettings
 from smartflow.status import Status
 
 LAUNCHERS = ("local", "auto")
-PROGRESS_INTERVAL = 5.0
 
 
-class Experiment:
+class Experiment(Launching):
     """A set of entities launched and supervised together.
 
     Use it as ``async with Experiment("name") as exp:``, or call ``await exp.aclose()`` yourself
@@ -121,7 +120,7 @@ class Experiment:
         """A model that runs in ``path`` (default ``<exp_path>/<name>``)."""
         self._refuse_batch(batch_settings)
         check_entity_name(name)
-        scalars = {k: v[0] for k, v in _params_scalars(params).items()}
+        scalars = {k: v[0] for k, v in params_scalars(params).items()}
         model = Model(
             name,
             run_settings,
@@ -282,99 +281,7 @@ class Experiment:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    # -- internals: launching -----------------------------------------------------------------
-
-    async def _start_store(self, db: Orchestrator) -> None:
-        run_id = next(self._run_ids)
-        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch, self._stop)
-        self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
-
-    async def _start_models(self, members: list[Model]) -> list[str]:
-        """Start ``members`` (their co-located stores first); returns every actor started."""
-        stores = self._running_stores()
-        for model in members:  # refuse a clash of SSDB names before anything starts
-            _launch_specs.check_env_names([*stores, *colocated_of(model)])
-        run_id = next(self._run_ids)
-        colocated = await self._start_colocated(members, run_id)
-        try:
-            base_env = dict(os.environ)
-            specs = tuple(
-                _launch_specs.model_actor_spec(
-                    m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
-                )
-                for m in members
-            )
-            await self._launch(Launch(specs))  # all or nothing: on failure none is left running
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._stop(colocated)
-            raise
-        names = [spec.name for spec in specs]
-        self._log.info("started", run_id=run_id, count=len(names))
-        return names + colocated  # a co-located store ends right after its model
-
-    async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
-        """Start the co-located stores of ``members``; on failure none is left running."""
-        started: list[str] = []
-        taken = self._registry.names_in_use(colocated=False)
-        try:
-            for model in members:
-                if not model.colocated:
-                    continue
-                name = _launch_specs.colocated_store_name(model)
-                if name in taken:
-                    raise ExperimentError(
-                        f"{model.name}: its co-located store would be named {name!r}, which "
-                        "another entity uses; rename one of them"
-                    )
-                if name in self._table():  # its last run is stopping with its model
-                    await self._table()[name].ended.wait()
-                started.append(name)
-                await start_colocated(model, name, run_id, self._launch)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._stop(started)
-            raise
-        return started
-
-    async def _launch(self, message: Launch) -> object:
-        """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
-        try:
-            return await self._request(message)
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                try:
-                    await message.reply.wait()  # bounded by the readiness timeout
-                except Exception:
-                    pass  # it failed: nothing to stop
-                else:
-                    await self._request(Stop(tuple(spec.name for spec in message.specs)))
-            raise
-
-    async def _stop(self, names: list[str]) -> None:
-        await self._request(Stop(tuple(names)))
-
-    async def _wait_or_stop(self, names: list[str]) -> None:
-        try:
-            await self._wait(names, PROGRESS_INTERVAL, verbose=True)
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                await self._request(Stop(tuple(names)))
-            raise
-
-    async def _wait(self, names: list[str], interval: float, verbose: bool) -> None:
-        if not names:
-            return
-        assert self._supervisor is not None
-        while True:
-            with anyio.move_on_after(interval):
-                await self._supervisor.wait_ended(names)
-                return
-            if verbose:
-                done = sum(self._record_status(n).is_terminal for n in names)
-                self._log.info(
-                    "waiting", done=done, total=len(names), progress=f"{done}/{len(names)}"
-                )
+    # -- internals: the supervisor -------------------------------------------------------------
 
     async def _request(self, message: SupervisorMessage) -> object:
         self._ensure_supervisor()
@@ -389,7 +296,7 @@ class Experiment:
             self._task = asyncio.get_running_loop().create_task(
                 self._supervisor.run(), name=f"smartflow-supervisor-{self.name}"
             )
-            self._task.add_done_callback(_fail_requests_of(self._supervisor))
+            self._task.add_done_callback(fail_requests_when_done(self._supervisor))
 
     # -- internals: bookkeeping ---------------------------------------------------------------
 
@@ -418,35 +325,3 @@ class Experiment:
     def _refuse_batch(self, batch_settings: BatchSettings | None) -> None:
         if batch_settings is not None:
             self.create_batch_settings()
-
-
-def _fail_requests_of(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], None]:
-    """A done-callback for the supervisor's task: no request may wait on a dead supervisor."""
-
-    def fail(task: asyncio.Task[None]) -> None:
-        crash = None if task.cancelled() else task.exception()
-        error = ExperimentError(
-            "the experiment was closed"
-            if crash is None
-            else f"the experiment's supervisor failed: {crash!r}"
-        )
-        error.__cause__ = crash
-        supervisor.fail_requests(error)
-
-    return fail
-
-
-def _params_scalars(params: dict | None) -> dict:
-    normalised = normalise_params(params)
-    lists = [name for name, value in (params or {}).items() if isinstance(value, list | tuple)]
-    if lists:
-        raise InvalidArgumentError(
-            f"model parameter(s) {lists} are lists; a model takes one value each "
-            "(use create_ensemble for lists)"
-        )
-    for name, values in normalised.items():
-        if len(values) != 1:
-            raise InvalidArgumentError(
-                f"model parameter {name!r} must be one value; use create_ensemble for lists"
-            )
-    return normalised

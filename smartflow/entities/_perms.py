@@ -101,3 +101,20 @@ def _check_combos(combos: Sequence[object], names: list[str]) -> None:
             raise InvalidArgumentError(
                 f"perm_strategy returned unknown parameters {sorted(unknown)}"
             )
+
+
+def params_scalars(params: dict | None) -> dict:
+    """A model's parameters: exactly one value each (lists belong to ensembles)."""
+    normalised = normalise_params(params)
+    lists = [name for name, value in (params or {}).items() if isinstance(value, list | tuple)]
+    if lists:
+        raise InvalidArgumentError(
+            f"model parameter(s) {lists} are lists; a model takes one value each "
+            "(use create_ensemble for lists)"
+        )
+    for name, values in normalised.items():
+        if len(values) != 1:
+            raise InvalidArgumentError(
+                f"model parameter {name!r} must be one value; use create_ensemble for lists"
+            )
+    return normalised

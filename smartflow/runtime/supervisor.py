@@ -8,7 +8,9 @@ table and need no I/O.
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Callable
 
 import anyio
 import attrs
@@ -254,3 +256,19 @@ class Supervisor:
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 self._subscribers.remove(subscriber)
         self._log.debug("status", entity=event.name, status=str(event.status))
+
+
+def fail_requests_when_done(supervisor: Supervisor) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback for the supervisor's task: no request may wait on a dead supervisor."""
+
+    def fail(task: asyncio.Task[None]) -> None:
+        crash = None if task.cancelled() else task.exception()
+        error = ExperimentError(
+            "the experiment was closed"
+            if crash is None
+            else f"the experiment's supervisor failed: {crash!r}"
+        )
+        error.__cause__ = crash
+        supervisor.fail_requests(error)
+
+    return fail

@@ -1,0 +1,140 @@
+"""How an experiment starts entities through its supervisor, and waits for them.
+
+Stores first (each ready when it answers); then, for models, their co-located stores, then the
+models themselves, all or nothing: a failure or a cancel leaves nothing it started running.
+Mixed into :class:`~smartflow.experiment.Experiment`, whose state it uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import anyio
+
+from smartflow import _launch_specs
+from smartflow._registry import EntityRegistry, colocated_of
+from smartflow._store_start import start_colocated, start_store
+from smartflow.entities.model import Model
+from smartflow.entities.orchestrator import Orchestrator
+from smartflow.errors import ExperimentError
+from smartflow.runtime.messages import Launch, Stop, SupervisorMessage
+from smartflow.runtime.supervisor import StatusRecord, Supervisor
+from smartflow.status import Status
+
+PROGRESS_INTERVAL = 5.0
+
+
+class Launching:
+    """The launching half of an Experiment (see the module docstring)."""
+
+    exp_path: Path
+    _registry: EntityRegistry
+    _supervisor: Supervisor | None
+    _run_ids: itertools.count
+    _log: object
+
+    async def _request(self, message: SupervisorMessage) -> object:
+        raise NotImplementedError
+
+    def _table(self) -> dict[str, StatusRecord]:
+        raise NotImplementedError
+
+    def _record_status(self, name: str) -> Status:
+        raise NotImplementedError
+
+    def _running_stores(self) -> list[Orchestrator]:
+        raise NotImplementedError
+
+    async def _start_store(self, db: Orchestrator) -> None:
+        run_id = next(self._run_ids)
+        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch, self._stop)
+        self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
+
+    async def _start_models(self, members: list[Model]) -> list[str]:
+        """Start ``members`` (their co-located stores first); returns every actor started."""
+        stores = self._running_stores()
+        for model in members:  # refuse a clash of SSDB names before anything starts
+            _launch_specs.check_env_names([*stores, *colocated_of(model)])
+        run_id = next(self._run_ids)
+        colocated = await self._start_colocated(members, run_id)
+        try:
+            base_env = dict(os.environ)
+            specs = tuple(
+                _launch_specs.model_actor_spec(
+                    m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
+                )
+                for m in members
+            )
+            await self._launch(Launch(specs))  # all or nothing: on failure none is left running
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stop(colocated)
+            raise
+        names = [spec.name for spec in specs]
+        self._log.info("started", run_id=run_id, count=len(names))
+        return names + colocated  # a co-located store ends right after its model
+
+    async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
+        """Start the co-located stores of ``members``; on failure none is left running."""
+        started: list[str] = []
+        taken = self._registry.names_in_use(colocated=False)
+        try:
+            for model in members:
+                if not model.colocated:
+                    continue
+                name = _launch_specs.colocated_store_name(model)
+                if name in taken:
+                    raise ExperimentError(
+                        f"{model.name}: its co-located store would be named {name!r}, which "
+                        "another entity uses; rename one of them"
+                    )
+                if name in self._table():  # its last run is stopping with its model
+                    await self._table()[name].ended.wait()
+                started.append(name)
+                await start_colocated(model, name, run_id, self._launch)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stop(started)
+            raise
+        return started
+
+    async def _launch(self, message: Launch) -> object:
+        """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
+        try:
+            return await self._request(message)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                try:
+                    await message.reply.wait()  # bounded by the readiness timeout
+                except Exception:
+                    pass  # it failed: nothing to stop
+                else:
+                    await self._request(Stop(tuple(spec.name for spec in message.specs)))
+            raise
+
+    async def _stop(self, names: list[str]) -> None:
+        await self._request(Stop(tuple(names)))
+
+    async def _wait_or_stop(self, names: list[str]) -> None:
+        try:
+            await self._wait(names, PROGRESS_INTERVAL, verbose=True)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._request(Stop(tuple(names)))
+            raise
+
+    async def _wait(self, names: list[str], interval: float, verbose: bool) -> None:
+        if not names:
+            return
+        assert self._supervisor is not None
+        while True:
+            with anyio.move_on_after(interval):
+                await self._supervisor.wait_ended(names)
+                return
+            if verbose:
+                done = sum(self._record_status(n).is_terminal for n in names)
+                self._log.info(
+                    "waiting", done=done, total=len(names), progress=f"{done}/{len(names)}"
+                )
