@@ -10,7 +10,13 @@ from __future__ import annotations
 import anyio
 
 from smartflow.client._links import on_fast_path
-from smartflow.client._resp import ConnectionPool, RedirectError
+from smartflow.client._resp import (
+    ConnectionPool,
+    RedirectError,
+    RespConnection,
+    pack_command,
+    raise_for_error,
+)
 from smartflow.client._routing import ClusterRouter, SingleRouter
 from smartflow.client.config import ClientConfig
 
@@ -32,7 +38,15 @@ class Dispatcher:
         for _ in range(REDIRECT_TRIES - 1):
             try:
                 return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
-            except RedirectError:
+            except RedirectError as redirect:
+                if redirect.ask_address is not None and isinstance(self._router, ClusterRouter):
+                    try:  # the slot is migrating: this key may already be on the new shard
+                        pool = self._router.pool_at(redirect.ask_address)
+                        return await on_fast_path(
+                            pool, self._config, what, lambda conn: _asking(conn, operation)
+                        )
+                    except RedirectError:
+                        pass
                 await self._router.refresh()
         return await on_fast_path(self._router.pool_for(key), self._config, what, operation)
 
@@ -46,7 +60,10 @@ class Dispatcher:
         results: list = [None] * len(items)
         pending = list(range(len(items)))
         for attempt in range(REDIRECT_TRIES):
-            redirected = await self._round(what, keys, items, pending, results, operation)
+            redirected, asked = await self._round(what, keys, items, pending, results, operation)
+            for i in asked:  # one key at a time: ASK is about one key's slot
+                value = await self.one(what, keys[i], lambda c, it=items[i]: operation(c, [it]))
+                results[i] = value[0] if value else None
             if not redirected:
                 return results
             if attempt + 1 < REDIRECT_TRIES:
@@ -54,19 +71,20 @@ class Dispatcher:
             pending = redirected
         raise RedirectError(f"{what}: the cluster kept redirecting; is it being resharded?")
 
-    async def _round(self, what, keys, items, pending, results, operation) -> list[int]:  # type: ignore[no-untyped-def]
-        """One round of :meth:`split` over the ``pending`` positions; returns the
-        positions a shard redirected."""
+    async def _round(self, what, keys, items, pending, results, operation):  # type: ignore[no-untyped-def]
+        """One round of :meth:`split` over the ``pending`` positions; returns the positions a
+        shard redirected with MOVED, and those it answered ASK for."""
         groups = self._router.split([keys[i] for i in pending])
         redirected: list[int] = []
+        asked: list[int] = []
         errors: list[Exception] = []
 
         async def run(pool: ConnectionPool, positions: list[int]) -> None:
             part = [items[i] for i in positions]
             try:
                 values = await on_fast_path(pool, self._config, what, lambda c: operation(c, part))
-            except RedirectError:
-                redirected.extend(positions)
+            except RedirectError as redirect:
+                (asked if redirect.ask_address else redirected).extend(positions)
                 return
             except Exception as exc:  # raised after every shard has finished
                 errors.append(exc)
@@ -83,4 +101,11 @@ class Dispatcher:
                     tg.start_soon(run, pool, positions)
         if errors:
             raise errors[0]
-        return sorted(redirected)
+        return sorted(redirected), sorted(asked)
+
+
+async def _asking(conn: RespConnection, operation):  # type: ignore[no-untyped-def]
+    """``ASKING`` then ``operation`` on the same connection, as an ASK redirect requires."""
+    await conn.send(pack_command(b"ASKING"))
+    raise_for_error(await conn.read_reply(), "ASKING")
+    return await operation(conn)

@@ -262,7 +262,12 @@ class RespConnection:
 
 
 class RedirectError(CommandError):
-    """A cluster shard answered MOVED or ASK: the slot map is stale (retried after a refresh)."""
+    """A cluster shard answered MOVED (the slot map is stale) or ASK (the slot is migrating:
+    ``ask_address`` names the shard to try once, after ASKING)."""
+
+    def __init__(self, message: str, ask_address: str | None = None) -> None:
+        super().__init__(message)
+        self.ask_address = ask_address
 
 
 def raise_for_error(reply: object, what: str) -> None:
@@ -271,7 +276,9 @@ def raise_for_error(reply: object, what: str) -> None:
         if reply.code in ("NOAUTH", "WRONGPASS"):
             raise AuthenticationError(f"{what}: {reply.message}")
         if reply.code in ("MOVED", "ASK"):
-            raise RedirectError(f"{what}: {reply.message}")
+            parts = reply.message.split()
+            ask = parts[2] if reply.code == "ASK" and len(parts) == 3 else None
+            raise RedirectError(f"{what}: {reply.message}", ask)
         raise CommandError(f"{what}: {reply.message}")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from redis.crc import key_slot
 
-from smartflow.client._env import Endpoint
+from smartflow.client._env import Endpoint, parse_address
 from smartflow.client._links import on_fast_path
 from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
 from smartflow.client.config import ClientConfig
@@ -66,6 +66,14 @@ class ClusterRouter:
             raise ConnectionFailedError(
                 f"no shard of the cluster serves slot {key_slot(key)} (key {key[:40]!r})"
             )
+        return pool
+
+    def pool_at(self, address: str) -> ConnectionPool:
+        """The pool of the shard at ``host:port`` (named by an ASK redirect)."""
+        endpoint = parse_address(address)
+        pool = self._pools.get(str(endpoint))
+        if pool is None:
+            pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._config)
         return pool
 
     def split(self, keys: Sequence[bytes]) -> list[tuple[ConnectionPool, list[int]]]:

@@ -242,3 +242,28 @@ async def test_a_moved_slot_inside_a_bulk_call_is_followed(
         assert await _holder(cluster, shards, moving) == target
         result = await client.get_tensors(names)
         assert [int(result[n][0]) for n in names] == list(range(60))
+
+
+async def test_a_migrating_slot_is_followed_with_asking(
+    cluster: Orchestrator, shards: list[aioredis.Redis]
+) -> None:
+    """Mid-migration the old owner answers ASK for keys it no longer has; the client must send
+    ASKING and the command to the new owner, for single and bulk calls."""
+    key = "migrant"
+    slot = key_slot(key.encode())
+    async with Client(address=cluster.get_address()[0], cluster=True) as client:
+        await client.put_tensor("warmup", np.arange(2))
+        source = await _owner_of(cluster, shards[0], slot)
+        target = (source + 1) % 3
+        source_id = (await shards[source].execute_command("CLUSTER", "MYID")).decode()
+        target_id = (await shards[target].execute_command("CLUSTER", "MYID")).decode()
+        await shards[target].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        await shards[source].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        await client.put_tensor(key, np.arange(4))
+        assert await shards[target].execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 1
+        np.testing.assert_array_equal(await client.get_tensor(key), np.arange(4))
+        others = {f"o{i}": np.full(2, i) for i in range(20)}
+        await client.put_tensors({**others, key: np.arange(5)})
+        result = await client.get_tensors([*others, key])
+        np.testing.assert_array_equal(result[key], np.arange(5))
+        assert all(int(result[name][0]) == i for i, name in enumerate(others))
