@@ -14,6 +14,7 @@ from pathlib import Path
 
 import attrs
 
+from smartflow import _checks
 from smartflow.errors import ExperimentError, InvalidArgumentError
 from smartflow.store.admin import check_setting
 from smartflow.store.network import interface_address
@@ -68,14 +69,10 @@ def colocated_tcp(
     db_identifier: str,
     redis_conf: dict[str, object],
 ) -> ColocatedDB:
-    if port is not None and (
-        not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535
-    ):
-        raise InvalidArgumentError(f"port {port!r} must be an int in 1-65535 or None (pick one)")
     return ColocatedDB(
         _identifier(db_identifier),
         host=interface_address(ifname),
-        port=port,
+        port=_checks.port(port),
         **_common(db_cpus, custom_pinning, debug, redis_conf),
     )
 
@@ -124,12 +121,9 @@ def _identifier(value: object) -> str:
 
 
 def _common(db_cpus: object, pinning: object, debug: object, conf: dict[str, object]) -> dict:
-    if not isinstance(db_cpus, int) or isinstance(db_cpus, bool) or db_cpus < 1:
-        raise InvalidArgumentError(f"db_cpus must be an int >= 1, got {db_cpus!r}")
-    cpus = _pinning(pinning)
     return {
-        "db_cpus": db_cpus,
-        "custom_pinning": cpus,
+        "db_cpus": _checks.count(db_cpus, "db_cpus"),
+        "custom_pinning": _pinning(pinning),
         "debug": bool(debug),
         "redis_conf": dict(check_setting(k.replace("_", "-"), v) for k, v in conf.items()),
     }

@@ -7,6 +7,7 @@ import socket
 
 import attrs
 
+from smartflow import _checks
 from smartflow.errors import ExperimentError, InvalidArgumentError
 from smartflow.store.admin import check_setting, config_set
 from smartflow.store.network import interface_address
@@ -25,13 +26,11 @@ def _check_identifier(_: object, __: object, value: str) -> None:
 
 
 def _check_port(_: object, __: object, value: int | None) -> None:
-    if value is not None and (not isinstance(value, int) or not 1 <= value <= 65535):
-        raise InvalidArgumentError(f"port {value!r} must be an int in 1-65535 or None (pick one)")
+    _checks.port(value)
 
 
 def _check_nodes(_: object, __: object, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgumentError(f"db_nodes must be an int >= 1, got {value!r}")
+    _checks.count(value, "db_nodes")
 
 
 @attrs.define(eq=False)
@@ -126,22 +125,22 @@ class Orchestrator:
         await self.set_db_conf("maxmemory-policy", strategy)
 
     async def set_max_clients(self, clients: int = 50_000) -> None:
-        await self.set_db_conf("maxclients", _positive(clients, "clients"))
+        await self.set_db_conf("maxclients", _checks.count(clients, "clients"))
 
     async def set_max_message_size(self, size: int = 1_073_741_824) -> None:
         """The largest single value a shard accepts (``proto-max-bulk-len``), in bytes."""
-        await self.set_db_conf("proto-max-bulk-len", _positive(size, "size"))
+        await self.set_db_conf("proto-max-bulk-len", _checks.count(size, "size"))
 
     async def enable_checkpoints(self, frequency: int) -> None:
         """Snapshot each shard to disk every ``frequency`` seconds if anything changed."""
-        await self.set_db_conf("save", f"{_positive(frequency, 'frequency')} 1")
+        await self.set_db_conf("save", f"{_checks.count(frequency, 'frequency')} 1")
 
     # -- settings before launch --------------------------------------------------------------------
 
     def set_cpus(self, num_cpus: int) -> None:
         """CPUs per shard: Redis then serves I/O on that many threads (``io-threads``)."""
         self._refuse_if_launched("set_cpus")
-        self.startup_conf["io-threads"] = str(_positive(num_cpus, "num_cpus"))
+        self.startup_conf["io-threads"] = str(_checks.count(num_cpus, "num_cpus"))
 
     def set_hosts(self, host_list: list[str] | str) -> None:
         """The local launcher runs every shard on this host; other hosts are refused."""
@@ -183,9 +182,3 @@ EVICTION_POLICIES = (
     "volatile-random",
     "volatile-ttl",
 )
-
-
-def _positive(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgumentError(f"{what} must be an int >= 1, got {value!r}")
-    return value

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from smartflow import _checks
 from smartflow.errors import ExecutableNotFoundError, InvalidArgumentError
 
 _MPI_COMMANDS = ("mpirun", "mpiexec")
@@ -89,7 +90,7 @@ class RunSettings:
 
     def set_tasks(self, tasks: int) -> None:
         """Number of ranks; more than one needs an MPI ``run_command`` locally."""
-        _check_count(tasks, "tasks")
+        _checks.count(tasks, "tasks")
         if tasks > 1 and self.run_command is None:
             raise InvalidArgumentError(
                 f"set_tasks({tasks}): the local launcher starts one process per model; create "
@@ -98,18 +99,18 @@ class RunSettings:
         self.tasks = tasks
 
     def set_nodes(self, nodes: int) -> None:
-        _check_count(nodes, "nodes")
+        _checks.count(nodes, "nodes")
         if nodes != 1:
             raise InvalidArgumentError(
                 f"set_nodes({nodes}): the local launcher runs on this host only"
             )
 
     def set_tasks_per_node(self, tasks_per_node: int) -> None:
-        _check_count(tasks_per_node, "tasks_per_node")
+        _checks.count(tasks_per_node, "tasks_per_node")
         self.set_tasks(tasks_per_node)
 
     def set_cpus_per_task(self, cpus_per_task: int) -> None:
-        _check_count(cpus_per_task, "cpus_per_task")
+        _checks.count(cpus_per_task, "cpus_per_task")
         if cpus_per_task != 1:
             raise InvalidArgumentError(
                 f"set_cpus_per_task({cpus_per_task}): the local launcher does not reserve CPUs"
@@ -152,8 +153,3 @@ class BatchSettings:
     queue: str = ""
     account: str = ""
     batch_args: dict[str, str] = attrs.field(factory=dict)
-
-
-def _check_count(value: object, what: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgumentError(f"{what} must be an int >= 1, got {value!r}")
