@@ -54,9 +54,7 @@ class Launching:
 
     async def _start_models(self, members: list[Model]) -> list[str]:
         """Start ``members`` (their co-located stores first); returns every actor started."""
-        stores = self._running_stores()
-        for model in members:  # refuse a clash of SSDB names before anything starts
-            _launch_specs.check_env_names([*stores, *colocated_of(model)])
+        stores = self._running_stores()  # start() has refused SSDB clashes already
         run_id = next(self._run_ids)
         colocated = await self._start_colocated(members, run_id)
         try:
@@ -122,7 +120,7 @@ class Launching:
             await self._wait(names, PROGRESS_INTERVAL, verbose=True)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
-                await self._request(Stop(tuple(names)))
+                await self._stop(names)
             raise
 
     async def _wait(self, names: list[str], interval: float, verbose: bool) -> None:

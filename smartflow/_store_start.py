@@ -54,22 +54,40 @@ async def start_store(
             for name, port in zip(db.shard_names, ports, strict=True)
         ]
         await anyio.to_thread.run_sync(_remove_stale_nodes_files, shards)
-        specs = tuple(shard_actor_spec(shard, run_id=run_id) for shard in shards)
-        try:
-            await launch(Launch(specs))
-        except LaunchError as exc:
-            if not is_address_in_use(exc):
-                raise StoreStartError(f"store {db.name!r} did not start: {exc}") from exc
-            if db.port is not None:
-                raise PortInUseError(f"a port of {db.get_address()} is already in use") from exc
+        if not await _launch_shards(f"store {db.name!r}", shards, db.port is None, run_id, launch):
             continue  # someone took a free port we picked: pick others
         if db.is_clustered:
             await _form(db, shards, stop)
         db._set_ports(ports)
-        for shard in shards:
-            remember_secret(shard.address, db.password)
+        _remember(shards, db.password)
         return
     raise StoreStartError(f"store {db.name!r}: every free port picked was taken before use")
+
+
+async def _launch_shards(
+    label: str,
+    shards: list[ShardConfig],
+    picked: bool,
+    run_id: int,
+    launch: Callable[[Launch], Awaitable[object]],
+) -> bool:
+    """Launch ``shards``; False when a port smartflow ``picked`` was taken meanwhile (pick
+    again), a typed error for anything else (a port the user chose included)."""
+    try:
+        await launch(Launch(tuple(shard_actor_spec(s, run_id=run_id) for s in shards)))
+    except LaunchError as exc:
+        if not is_address_in_use(exc):
+            raise StoreStartError(f"{label} did not start: {exc}") from exc
+        if not picked:
+            where = ", ".join(s.address for s in shards)
+            raise PortInUseError(f"{label}: {where} already in use") from exc
+        return False
+    return True
+
+
+def _remember(shards: list[ShardConfig], password: str) -> None:
+    for shard in shards:
+        remember_secret(shard.address, password)
 
 
 async def _form(
@@ -135,19 +153,12 @@ async def start_colocated(
             cpus=colo.custom_pinning,
             debug=colo.debug,
         )
-        try:
-            await launch(Launch((shard_actor_spec(shard, run_id=run_id),)))
-        except LaunchError as exc:
-            if not is_address_in_use(exc):
-                raise StoreStartError(
-                    f"{model.name}: its co-located store did not start: {exc}"
-                ) from exc
-            if colo.port is not None or colo.unix_socket is not None:
-                raise PortInUseError(f"{model.name}: {shard.address} is already in use") from exc
-            continue
-        colo._set_port(port)
-        remember_secret(shard.address, colo.password)
-        return
+        picked = colo.port is None and colo.unix_socket is None
+        label = f"{model.name}: its co-located store"
+        if await _launch_shards(label, [shard], picked, run_id, launch):
+            colo._set_port(port)
+            _remember([shard], colo.password)
+            return
     raise StoreStartError(f"{model.name}: every free port picked was taken before use")
 
 
