@@ -136,9 +136,6 @@ async def start_colocated(
     """Launch ``model``'s co-located store as actor ``name`` in the model's directory."""
     colo = model.colocated_db
     assert colo is not None and model.path is not None
-    extra = dict(colo.redis_conf)
-    if colo.db_cpus > 1:
-        extra.setdefault("io-threads", str(colo.db_cpus))
     for _ in range(_PORT_TRIES):
         port = await _colocated_port(colo)
         shard = ShardConfig(
@@ -147,7 +144,7 @@ async def start_colocated(
             port,
             colo.password,
             Path(model.path),
-            extra=tuple(extra.items()),
+            extra=tuple(colo.redis_conf.items()),
             unix_socket=colo.unix_socket,
             socket_permissions=colo.socket_permissions,
             cpus=colo.custom_pinning,

@@ -121,11 +121,15 @@ def _identifier(value: object) -> str:
 
 
 def _common(db_cpus: object, pinning: object, debug: object, conf: dict[str, object]) -> dict:
+    cpus = _checks.count(db_cpus, "db_cpus")
+    settings = dict(check_setting(k.replace("_", "-"), v) for k, v in conf.items())
+    if cpus > 1:  # as Orchestrator.set_cpus: the store serves I/O on that many threads
+        settings.setdefault("io-threads", str(cpus))
     return {
-        "db_cpus": _checks.count(db_cpus, "db_cpus"),
+        "db_cpus": cpus,
         "custom_pinning": _pinning(pinning),
         "debug": bool(debug),
-        "redis_conf": dict(check_setting(k.replace("_", "-"), v) for k, v in conf.items()),
+        "redis_conf": settings,
     }
 
 
