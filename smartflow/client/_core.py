@@ -1,0 +1,231 @@
+"""The client's core: connections, routing, key prefixing, and the ways to run a command.
+
+The public :class:`~smartflow.client.client.Client` is this core plus one mixin per kind of
+data (tensors, datasets, lists, admin, logging, waiting); each mixin builds on the few
+``_fast``/``_fast_split``/``_slow`` runners here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+
+import anyio
+from redis.crc import key_slot
+
+from smartflow.client._dispatch import Dispatcher
+from smartflow.client._env import address_from_env, parse_address
+from smartflow.client._links import (
+    close_redis,
+    make_redis,
+    make_redis_cluster,
+    on_fast_path,
+    translated,
+)
+from smartflow.client._prefix import KeyPrefixer, Kind
+from smartflow.client._resp import (
+    RespConnection,
+    pack_command,
+    raise_for_error,
+)
+from smartflow.client._routing import ClusterRouter, SingleRouter
+from smartflow.client._secrets import known_secret
+from smartflow.client.config import ClientConfig
+from smartflow.errors import ClientError, InvalidArgumentError, UnsupportedTypeError
+
+_UNSET: object = object()
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ClientCore:
+    """Connections, routing and key prefixing shared by every part of the client."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster: bool | None = None,
+        password: str | None = _UNSET,  # type: ignore[assignment]
+        *,
+        db_identifier: str = "",
+        config: ClientConfig | None = None,
+    ) -> None:
+        env_password = None
+        if address is None:
+            address, env_cluster, env_password = address_from_env(db_identifier)
+            cluster = env_cluster if cluster is None else cluster
+        if not isinstance(address, str):
+            raise InvalidArgumentError(f"store address {address!r} must be a str")
+        seeds = [parse_address(a) for a in address.split(",")]
+        if password is _UNSET:
+            password = known_secret(str(seeds[0])) or env_password
+        self._config = config or ClientConfig.from_env()
+        self._cluster = bool(cluster)
+        self.address = str(seeds[0])
+        self._where = ",".join(map(str, seeds)) if cluster else self.address
+        self._router: SingleRouter | ClusterRouter
+        if self._cluster:
+            self._router = ClusterRouter(seeds, password, self._config)
+            self._redis = make_redis_cluster(seeds, password, self._config)
+        else:
+            self._router = SingleRouter(seeds[0], password, self._config)
+            self._redis = make_redis(seeds[0], password, self._config)
+        self._dispatch = Dispatcher(self._router, self._config)
+        #: redis-py's cluster pools fail when full instead of waiting: bound the calls.
+        self._slow_slots: anyio.Semaphore | None = None
+        self._state = _State.UNOPENED
+        self._prefixer = KeyPrefixer.from_env()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def connect(self) -> None:
+        """Connect and authenticate both links now; raises on a wrong address or secret."""
+        if self._state is not _State.UNOPENED:
+            raise ClientError(f"client is {self._state.value}; create a new Client")
+        if self._cluster:
+            self._slow_slots = anyio.Semaphore(self._config.max_connections)
+        try:
+            await self._router.refresh()
+            for pool in self._router.pools():
+                await on_fast_path(pool, self._config, "connect", _ping)
+            with translated(self._where, "connect"):
+                with anyio.fail_after(self._config.connect_timeout):
+                    await self._redis.ping()
+        except BaseException:
+            await self.aclose()
+            raise
+        self._state = _State.OPEN
+
+    async def aclose(self) -> None:
+        """Close every connection; the client cannot be reused."""
+        self._state = _State.CLOSED
+        self._router.close()
+        with anyio.CancelScope(shield=True):
+            await close_redis(self._redis)
+
+    # -- keys as stored ------------------------------------------------------------------------
+
+    async def key_exists(self, key: str) -> bool:
+        """True when ``key`` exists in the store, whatever it holds (never prefixed)."""
+        return await self._exists(f"key_exists {key!r}", key_bytes(key))
+
+    async def poll_key(self, key: str, poll_frequency_ms: int, num_tries: int) -> bool:
+        """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart; False if never found."""
+        raw = key_bytes(key)
+        return await poll(
+            lambda: self._exists(f"poll_key {key!r}", raw), poll_frequency_ms, num_tries
+        )
+
+    # -- key prefixing (plain methods: no I/O) --------------------------------------------------
+
+    def set_data_source(self, source_id: str) -> None:
+        """Read prefixed keys from ``source_id``, one of the incoming entities in ``SSKEYIN``."""
+        self._prefixer.set_data_source(source_id)
+
+    def use_tensor_ensemble_prefix(self, use_prefix: bool) -> None:
+        """Prefix tensor names with the entity name (on by default when ``SSKEYOUT`` is set)."""
+        self._prefixer.use(Kind.TENSOR, use_prefix)
+
+    def use_dataset_ensemble_prefix(self, use_prefix: bool) -> None:
+        """Prefix dataset names (on by default)."""
+        self._prefixer.use(Kind.DATASET, use_prefix)
+
+    def use_list_ensemble_prefix(self, use_prefix: bool) -> None:
+        """Prefix aggregation list names and the dataset names appended to them (on by default)."""
+        self._prefixer.use(Kind.LIST, use_prefix)
+
+    def use_model_ensemble_prefix(self, use_prefix: bool) -> None:
+        """Prefix model and script names (off by default, as in SmartRedis)."""
+        self._prefixer.use(Kind.MODEL, use_prefix)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _key_out(self, kind: Kind, name: object) -> bytes:
+        """The stored key of a ``kind`` this client writes under ``name``."""
+        key_bytes(name)
+        return key_bytes(self._prefixer.for_write(kind, name))  # type: ignore[arg-type]
+
+    def _key_in(self, kind: Kind, name: object) -> bytes:
+        """The stored key of a ``kind`` this client reads under ``name``."""
+        key_bytes(name)
+        return key_bytes(self._prefixer.for_read(kind, name))  # type: ignore[arg-type]
+
+    def _across_slots(self, a: bytes, b: bytes) -> bool:
+        """On a cluster, keys in different slots cannot meet in one COPY or RENAME."""
+        return self._cluster and key_slot(a) != key_slot(b)
+
+    def _check_open(self) -> None:
+        if self._state is not _State.OPEN:
+            raise ClientError(
+                f"client is {self._state.value}: use it inside `async with Client(...)` "
+                "(or after `await client.connect()`), and create a new one once closed"
+            )
+
+    async def _exists(self, what: str, key: bytes) -> bool:
+        return bool(await self._slow(what, lambda r: r.exists(key)))
+
+    async def _fast(self, what: str, key: bytes, operation):  # type: ignore[no-untyped-def]
+        """Run ``operation(conn)`` on the fast path to the shard serving ``key``."""
+        self._check_open()
+        return await self._dispatch.one(what, key, operation)
+
+    async def _fast_split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
+        """``operation(conn, part)`` per shard, in parallel; results in the order of ``items``."""
+        self._check_open()
+        return await self._dispatch.split(what, keys, items, operation)
+
+    async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
+        """Run ``call(redis)`` through redis-py, errors translated."""
+        self._check_open()
+        with translated(self._where, what):
+            if self._slow_slots is None:
+                return await call(self._redis)
+            async with self._slow_slots:
+                return await call(self._redis)
+
+
+async def _ping(conn: RespConnection) -> None:
+    await conn.send(pack_command(b"PING"))
+    raise_for_error(await conn.read_reply(), "PING")
+
+
+def key_bytes(name: object) -> bytes:
+    """A key name checked (a non-empty str) and encoded."""
+    if not isinstance(name, str):
+        raise UnsupportedTypeError(f"key names are str, got {type(name).__name__}")
+    if not name:
+        raise InvalidArgumentError("key names must not be empty")
+    return name.encode("utf-8")
+
+
+async def poll(
+    check: Callable[[], Awaitable[bool]], poll_frequency_ms: int, num_tries: int
+) -> bool:
+    """SmartRedis polling: ``check()`` up to ``num_tries`` times, ``poll_frequency_ms`` apart."""
+    check_poll(poll_frequency_ms, num_tries)
+    for attempt in range(num_tries):
+        if await check():
+            return True
+        if attempt + 1 < num_tries:
+            await anyio.sleep(poll_frequency_ms / 1000)
+    return False
+
+
+def check_poll(poll_frequency_ms: object, num_tries: object) -> None:
+    if not isinstance(poll_frequency_ms, int) or poll_frequency_ms < 0:
+        raise InvalidArgumentError(
+            f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}"
+        )
+    if not isinstance(num_tries, int) or num_tries < 1:
+        raise InvalidArgumentError(f"num_tries must be an int >= 1, got {num_tries!r}")
