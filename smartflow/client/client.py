@@ -14,10 +14,13 @@ address or secret fails there. One client may be shared by any number of concurr
 
 from __future__ import annotations
 
+from smartflow.client._admin import AdminOps
+from smartflow.client._logs import LogOps
 from smartflow.client._tensors import TensorOps
+from smartflow.client._waiting import WaitOps
 
 
-class Client(TensorOps):
+class Client(AdminOps, LogOps, WaitOps, TensorOps):
     """An async client of one smartflow store (see the module docstring)."""
 
     async def __aenter__(self) -> Client:
