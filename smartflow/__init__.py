@@ -6,6 +6,8 @@ and move numpy tensors in and out of the store with the async ``Client``.
 
 from smartflow.client import Client as Client
 from smartflow.client import ClientConfig as ClientConfig
+from smartflow.client import DataSet as DataSet
+from smartflow.client import MetaDataType as MetaDataType
 from smartflow.client import SyncClient as SyncClient
 from smartflow.entities import Ensemble as Ensemble
 from smartflow.entities import Model as Model
@@ -78,6 +80,7 @@ __all__ = [
     "ClientTimeoutError",
     "CommandError",
     "ConnectionFailedError",
+    "DataSet",
     "Ensemble",
     "ExecutableNotFoundError",
     "Experiment",
@@ -85,6 +88,7 @@ __all__ = [
     "InvalidArgumentError",
     "KeyNotFoundError",
     "LaunchError",
+    "MetaDataType",
     "Model",
     "Orchestrator",
     "PortInUseError",

@@ -103,28 +103,28 @@ async def get_many(
     return [await read_tensor(conn, name) for _, name in keys]
 
 
-async def _bulk_length(conn: RespConnection, name: str) -> int:
+async def bulk_length(conn: RespConnection, name: str, kind: str = "tensor") -> int:
     """The length line of a bulk reply; errors and nil replies are raised, fully consumed."""
     line = await conn.read_line()
-    kind = line[:1]
-    if kind == b"$":
+    prefix = line[:1]
+    if prefix == b"$":
         n = int(line[1:])
         if n >= 0:
             return n
         conn.reply_done()
-        raise KeyNotFoundError(f"tensor {name!r} does not exist")
-    if kind == b"-":
+        raise KeyNotFoundError(f"{kind} {name!r} does not exist")
+    if prefix == b"-":
         conn.reply_done()
         error = ErrorReply(line[1:].decode("utf-8", errors="replace"))
         if error.code == "WRONGTYPE":
-            raise TensorFormatError(f"key {name!r} holds a Redis list/hash/set, not a tensor")
+            raise TensorFormatError(f"key {name!r} holds a Redis list/hash/set, not a {kind}")
         raise_for_error(error, f"get_tensor {name!r}")
     raise ConnectionFailedError(f"protocol error: unexpected reply {line[:40]!r}")
 
 
 async def read_tensor(conn: RespConnection, name: str) -> np.ndarray | ChunkedRef:
     """Read one GET reply holding a tensor; the payload lands directly in the new array."""
-    n = await _bulk_length(conn, name)
+    n = await bulk_length(conn, name)
     if n < codec.PREFIX_LEN:
         codec.header_length(await conn.read_exact(n), name)  # raises: not a tensor
     prefix = await conn.read_exact(codec.PREFIX_LEN)
@@ -156,7 +156,7 @@ async def read_chunks(conn: RespConnection, ref: ChunkedRef) -> np.ndarray:
     for i, key in enumerate(keys):
         target = view[i * manifest.chunk_bytes : (i + 1) * manifest.chunk_bytes]
         try:
-            n = await _bulk_length(conn, key)
+            n = await bulk_length(conn, key)
         except KeyNotFoundError as exc:
             raise ChunkMissingError(
                 f"tensor {ref.name!r}: its chunk {key!r} is missing (deleted or overwritten)"

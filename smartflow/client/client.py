@@ -15,12 +15,14 @@ address or secret fails there. One client may be shared by any number of concurr
 from __future__ import annotations
 
 from smartflow.client._admin import AdminOps
+from smartflow.client._datasets import DatasetOps
+from smartflow.client._lists import ListOps
 from smartflow.client._logs import LogOps
 from smartflow.client._tensors import TensorOps
 from smartflow.client._waiting import WaitOps
 
 
-class Client(AdminOps, LogOps, WaitOps, TensorOps):
+class Client(ListOps, DatasetOps, AdminOps, LogOps, WaitOps, TensorOps):
     """An async client of one smartflow store (see the module docstring)."""
 
     async def __aenter__(self) -> Client:
