@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -20,20 +21,8 @@ from smartflow.errors import ClientError
 T = TypeVar("T")
 _UNSET: Any = object()
 
-#: The async methods mirrored one to one.
-_MIRRORED = (
-    "put_tensor",
-    "get_tensor",
-    "put_tensors",
-    "get_tensors",
-    "delete_tensor",
-    "copy_tensor",
-    "rename_tensor",
-    "tensor_exists",
-    "key_exists",
-    "poll_tensor",
-    "poll_key",
-)
+#: Client methods that SyncClient does not mirror: it connects on creation and closes with close().
+_LIFECYCLE = frozenset({"connect", "aclose"})
 
 
 def _refuse_inside_running_loop() -> None:
@@ -132,5 +121,22 @@ def _mirror(name: str) -> Any:
     return method
 
 
-for _name in _MIRRORED:
-    setattr(SyncClient, _name, _mirror(_name))
+def _passthrough(name: str) -> Any:
+    plain_method = getattr(Client, name)
+
+    @functools.wraps(plain_method)
+    def method(self: SyncClient, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._client, name)(*args, **kwargs)
+
+    return method
+
+
+# Every public method of Client, so the two APIs cannot drift apart: coroutines are run on the
+# private loop, plain methods (key prefixing settings) are called as they are.
+for _name in dir(Client):
+    if _name.startswith("_") or _name in _LIFECYCLE or not callable(getattr(Client, _name)):
+        continue
+    if inspect.iscoroutinefunction(getattr(Client, _name)):
+        setattr(SyncClient, _name, _mirror(_name))
+    else:
+        setattr(SyncClient, _name, _passthrough(_name))
