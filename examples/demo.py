@@ -63,8 +63,11 @@ async def main() -> None:
             )
             async with Client(address=db.get_address()[0]) as client:
                 fields = await client.get_tensors([f"{m.name}.field" for m in ens.models])
+                gathered = await client.get_datasets_from_list("results")  # one call
             for name, field in fields.items():
                 print(f"  {name}: sum={field.sum():.3f}")
+            steps = sorted(int(ds.get_meta_scalars("steps")[0]) for ds in gathered)
+            print(f"gathered {len(gathered)} datasets from the shared list: steps={steps}")
 
             # Simulation codes that are not async use SyncClient (here from a worker thread).
             def simulation_step() -> float:

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from smartflow import SyncClient
+from smartflow import DataSet, SyncClient
 
 
 def main() -> None:
@@ -25,6 +25,14 @@ def main() -> None:
         field += np.linspace(0.0, 1.0, 8) * (step + 1)
     with SyncClient() as client:
         client.put_tensor("field", field)
+        # A dataset (prefixed: every member may use the name "result") referenced from one list
+        # that all members share (list prefixing off), for the driver to gather in one call.
+        result = DataSet("result")
+        result.add_tensor("field", field)
+        result.add_meta_scalar("steps", steps)
+        client.put_dataset(result)
+        client.use_list_ensemble_prefix(False)
+        client.append_to_list("results", result)
     print(f"{os.environ['SSKEYOUT']}: {steps} steps done")
 
 

@@ -26,6 +26,7 @@ def test_demo_runs_and_reports(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     sums = [float(line.split("sum=")[1]) for line in lines if ".field:" in line]
     assert sums == [4.0, 12.0, 24.0, 40.0]
+    assert "gathered 4 datasets from the shared list: steps=[1, 2, 3, 4]" in result.stdout
 
 
 def _run_example(name: str, cwd: Path) -> str:
