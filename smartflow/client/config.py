@@ -1,7 +1,24 @@
-"""Client settings: one place for every timeout and limit, defaulting from the environment."""
+"""Client settings: one place for every timeout and limit, defaulting from the environment.
+
+:meth:`ClientConfig.from_env` reads, for every setting it finds set (an empty value counts as
+unset), and refuses a bad value with an :class:`~smartflow.errors.InvalidArgumentError` that names
+the variable:
+
+* ``SMARTFLOW_CONNECT_TIMEOUT`` / ``SMARTFLOW_COMMAND_TIMEOUT``: seconds (default 5 and 60).
+* ``SR_CONN_TIMEOUT`` / ``SR_CMD_TIMEOUT``: SmartRedis's names for the same two timeouts, also in
+  seconds; used when the ``SMARTFLOW_`` variable is not set.
+* ``SR_LOG_FILE``: a file each :meth:`~smartflow.client.client.Client.log_data` record is
+  appended to; ``SR_LOG_LEVEL``: ``QUIET``, ``INFO`` (default), ``DEBUG`` or ``DEVELOPER``.
+
+SmartRedis's ``SR_CONN_INTERVAL`` and ``SR_CMD_INTERVAL`` (milliseconds between retries) are
+ignored: smartflow does not retry a command (a retried write could act twice); it fails with a
+typed error once the timeout has passed.
+"""
 
 from __future__ import annotations
 
+import enum
+import math
 import os
 
 import attrs
@@ -12,35 +29,92 @@ from smartflow.errors import InvalidArgumentError
 REDIS_MAX_VALUE_BYTES = 512 * 1024 * 1024
 
 
+class LogLevel(enum.IntEnum):
+    """SmartRedis's logging levels (``SR_LOG_LEVEL``), least to most verbose.
+
+    As a threshold, ``QUIET`` keeps only warnings and errors; a record is kept when its level is
+    at most the threshold (``DEBUG`` keeps ``INFO`` and ``DEBUG`` records).
+    """
+
+    QUIET = 1
+    INFO = 2
+    DEBUG = 3
+    DEVELOPER = 4
+
+    @classmethod
+    def parse(cls, value: object, what: str = "log level") -> LogLevel:
+        """A member, or its name in any case (``"info"``); anything else is refused."""
+        if isinstance(value, LogLevel):
+            return value
+        if isinstance(value, str):
+            member = cls.__members__.get(value.strip().upper())
+            if member is not None:
+                return member
+        choices = ", ".join(m.name for m in cls)
+        raise InvalidArgumentError(f"{what} {value!r} is not one of {choices} (or a LogLevel)")
+
+
 def _positive(_: object, attribute: attrs.Attribute, value: float) -> None:
     if not value > 0:
         raise InvalidArgumentError(f"{attribute.name} must be > 0, got {value!r}")
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise InvalidArgumentError(f"{name}={raw!r} is not a number of seconds") from exc
+def _optional_path(_: object, attribute: attrs.Attribute, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidArgumentError(f"{attribute.name} must be a non-empty str or None")
+
+
+def _name(_: object, attribute: attrs.Attribute, value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{attribute.name} must be a str, got {value!r}")
+
+
+def _env(name: str) -> str | None:
+    raw = os.environ.get(name, "").strip()
+    return raw or None
+
+
+def _env_seconds(names: tuple[str, ...], default: float) -> float:
+    """The first of ``names`` that is set, as a positive, finite number of seconds."""
+    for name in names:
+        raw = _env(name)
+        if raw is None:
+            continue
+        try:
+            value = math.nan if "_" in raw else float(raw)  # float() would take "1_0"
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise InvalidArgumentError(f"{name}={raw!r} is not a positive number of seconds")
+        return value
+    return default
 
 
 @attrs.frozen
 class ClientConfig:
-    """Timeouts (seconds) and limits applied at the client's I/O edge."""
+    """Timeouts (seconds), limits and logging applied at the client's I/O edge."""
 
     connect_timeout: float = attrs.field(default=5.0, validator=_positive)
     command_timeout: float = attrs.field(default=60.0, validator=_positive)
     max_connections: int = attrs.field(default=64, validator=_positive)
     #: Tensors whose stored value would exceed this are split into chunks of this many bytes.
     max_value_bytes: int = attrs.field(default=REDIS_MAX_VALUE_BYTES, validator=_positive)
+    #: A file every log record is appended to (one line each); None: no file.
+    log_file: str | None = attrs.field(default=None, validator=_optional_path)
+    #: The most verbose ``log_data`` records kept (warnings and errors always are).
+    log_level: LogLevel = attrs.field(default=LogLevel.INFO, converter=LogLevel.parse)
+    #: The name log records carry; empty: the entity name (``SSKEYOUT``), else ``"default"``.
+    logger_name: str = attrs.field(default="", validator=_name)
 
     @classmethod
     def from_env(cls) -> ClientConfig:
-        """``SMARTFLOW_CONNECT_TIMEOUT`` and ``SMARTFLOW_COMMAND_TIMEOUT`` (seconds) override."""
+        """The settings from the environment (see the module docstring for the variables)."""
+        raw_level = _env("SR_LOG_LEVEL")
         return cls(
-            connect_timeout=_env_float("SMARTFLOW_CONNECT_TIMEOUT", 5.0),
-            command_timeout=_env_float("SMARTFLOW_COMMAND_TIMEOUT", 60.0),
+            connect_timeout=_env_seconds(("SMARTFLOW_CONNECT_TIMEOUT", "SR_CONN_TIMEOUT"), 5.0),
+            command_timeout=_env_seconds(("SMARTFLOW_COMMAND_TIMEOUT", "SR_CMD_TIMEOUT"), 60.0),
+            log_file=_env("SR_LOG_FILE"),
+            log_level=LogLevel.INFO
+            if raw_level is None
+            else LogLevel.parse(raw_level, "SR_LOG_LEVEL"),
         )
