@@ -19,3 +19,33 @@ def port(value: object) -> int | None:
     ):
         raise InvalidArgumentError(f"port {value!r} must be an int in 1-65535 or None (pick one)")
     return value
+
+
+#: Settings smartflow owns: changing them would lock every client out, split the cluster, or
+#: take the process or its log (which reports a taken port) out of smartflow's hands.
+PROTECTED = (
+    "requirepass", "masterauth", "bind", "port", "unixsocket", "dir", "cluster-", "daemonize",
+    "supervised", "logfile", "pidfile", "include", "loadmodule", "dbfilename", "rename-command",
+)  # fmt: skip
+
+
+def check_setting(key: object, value: object) -> tuple[str, str]:
+    """The CONFIG SET pair as strings; refuses protected keys and non-scalar values."""
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidArgumentError(f"a store setting name must be a non-empty str, got {key!r}")
+    name = key.strip().lower()
+    if any(c.isspace() for c in name):
+        raise InvalidArgumentError(f"store setting name {key!r} must be one word")
+    if any(name == p or (p.endswith("-") and name.startswith(p)) for p in PROTECTED):
+        raise InvalidArgumentError(
+            f"store setting {key!r} is managed by smartflow and cannot be changed at runtime"
+        )
+    if any(ord(c) < 32 or c == '"' for c in f"{key}{value}"):
+        raise InvalidArgumentError(
+            f"store setting {key!r}: control characters and quotes are not allowed"
+        )
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidArgumentError(
+            f"store setting {key!r}: value {value!r} must be a str or number"
+        )
+    return name, str(value)

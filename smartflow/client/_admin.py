@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from smartflow._checks import check_setting
 from smartflow.client._core import ClientCore
 from smartflow.client._env import parse_address
 from smartflow.client._links import on_fast_path
 from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
 from smartflow.client._routing import ClusterRouter
 from smartflow.errors import CommandError, InvalidArgumentError, UnsupportedTypeError
-from smartflow.store.admin import check_setting
 
 Info = dict[str, object]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import attrs
 
 from smartflow import _checks
+from smartflow._checks import check_setting
 from smartflow.errors import ExperimentError, InvalidArgumentError
-from smartflow.store.admin import check_setting
 from smartflow.store.network import interface_address
 
 #: sun_path holds 108 bytes including the terminating NUL.

@@ -8,8 +8,9 @@ import socket
 import attrs
 
 from smartflow import _checks
+from smartflow._checks import check_setting
 from smartflow.errors import ExperimentError, InvalidArgumentError
-from smartflow.store.admin import check_setting, config_set
+from smartflow.store.admin import config_set
 from smartflow.store.network import interface_address
 from smartflow.store.server import ping
 
