@@ -7,6 +7,7 @@ and move numpy tensors in and out of the store with the async ``Client``.
 from smartflow.client import Client as Client
 from smartflow.client import ClientConfig as ClientConfig
 from smartflow.client import DataSet as DataSet
+from smartflow.client import LogLevel as LogLevel
 from smartflow.client import MetaDataType as MetaDataType
 from smartflow.client import SyncClient as SyncClient
 from smartflow.entities import Ensemble as Ensemble
@@ -88,6 +89,7 @@ __all__ = [
     "InvalidArgumentError",
     "KeyNotFoundError",
     "LaunchError",
+    "LogLevel",
     "MetaDataType",
     "Model",
     "Orchestrator",

@@ -2,8 +2,9 @@
 
 from smartflow.client.client import Client as Client
 from smartflow.client.config import ClientConfig as ClientConfig
+from smartflow.client.config import LogLevel as LogLevel
 from smartflow.client.dataset import DataSet as DataSet
 from smartflow.client.dataset import MetaDataType as MetaDataType
 from smartflow.client.sync import SyncClient as SyncClient
 
-__all__ = ["Client", "ClientConfig", "DataSet", "MetaDataType", "SyncClient"]
+__all__ = ["Client", "ClientConfig", "DataSet", "LogLevel", "MetaDataType", "SyncClient"]
