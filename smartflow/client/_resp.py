@@ -329,6 +329,11 @@ class ConnectionPool:
             self._wake_next()
             raise
 
+    async def open_dedicated(self) -> RespConnection:
+        """A new connection to this pool's store, outside the pool (a subscriber, say); the
+        caller bounds the time and closes it."""
+        return await RespConnection.open(self.endpoint, self._password)
+
     def release(self, conn: RespConnection) -> None:
         """Return ``conn``; one with unread replies (an interrupted command) is closed instead."""
         if conn.pending or self._closed:

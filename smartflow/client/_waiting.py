@@ -212,8 +212,7 @@ class WaitOps(ClientCore):
         timeout = self._config.connect_timeout
         try:
             with anyio.fail_after(timeout):
-                # The pool's secret: the same shard, the same authentication as the fast path.
-                return await RespConnection.open(pool.endpoint, pool._password)
+                return await pool.open_dedicated()
         except ClientError:
             raise
         except TimeoutError as exc:
