@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from smartflow import Orchestrator
+from smartflow import Experiment, Orchestrator
 from tests.client._helpers import host_port
 
 
@@ -29,3 +29,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+async def cluster(experiment: Experiment) -> Orchestrator:
+    """A real 3-shard Redis Cluster."""
+    db = experiment.create_database(db_nodes=3)
+    await experiment.start(db)
+    return db
+
+
+@pytest.fixture
+async def shards(cluster: Orchestrator) -> AsyncIterator[list[aioredis.Redis]]:
+    """A plain connection to each shard, to look behind the client's back."""
+    clients = []
+    for address in cluster.get_address():
+        host, _, port = address.rpartition(":")
+        clients.append(aioredis.Redis(host=host, port=int(port), password=cluster.password))
+    yield clients
+    for c in clients:
+        await c.aclose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 
 import anyio
 import numpy as np
@@ -28,25 +27,6 @@ from smartflow import (
     TensorFormatError,
     UnsupportedTypeError,
 )
-
-
-@pytest.fixture
-async def cluster(experiment: Experiment) -> Orchestrator:
-    db = experiment.create_database(db_nodes=3)
-    await experiment.start(db)
-    return db
-
-
-@pytest.fixture
-async def shards(cluster: Orchestrator) -> AsyncIterator[list[aioredis.Redis]]:
-    """A plain connection to each shard, to look behind the client's back."""
-    clients = []
-    for address in cluster.get_address():
-        host, _, port = address.rpartition(":")
-        clients.append(aioredis.Redis(host=host, port=int(port), password=cluster.password))
-    yield clients
-    for c in clients:
-        await c.aclose()
 
 
 async def _holder(cluster: Orchestrator, shards: list[aioredis.Redis], key: str) -> int:

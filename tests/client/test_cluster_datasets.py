@@ -11,17 +11,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
-from smartflow import Client, DataSet, Experiment, Orchestrator, SyncClient
+from smartflow import Client, DataSet, Orchestrator, SyncClient
 from smartflow.client._datasets import dataset_key
 from smartflow.client._lists import list_key
 from smartflow.errors import KeyNotFoundError
-
-
-@pytest.fixture
-async def cluster(experiment: Experiment) -> Orchestrator:
-    db = experiment.create_database(db_nodes=3)
-    await experiment.start(db)
-    return db
 
 
 def _dataset(i: int) -> DataSet:

@@ -8,7 +8,7 @@ sleep; the helper that waits for such a point is bounded.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -341,24 +341,6 @@ async def test_redis_6_without_new_key_events_gets_all_events(
             assert {"K", "A"} <= set(await _flags(r))
         finally:
             await r.aclose()
-
-
-@pytest.fixture
-async def cluster(experiment: Experiment) -> Orchestrator:
-    db = experiment.create_database(db_nodes=3)
-    await experiment.start(db)
-    return db
-
-
-@pytest.fixture
-async def shards(cluster: Orchestrator) -> AsyncIterator[list[aioredis.Redis]]:
-    clients = []
-    for address in cluster.get_address():
-        host, _, port = address.rpartition(":")
-        clients.append(aioredis.Redis(host=host, port=int(port), password=cluster.password))
-    yield clients
-    for c in clients:
-        await c.aclose()
 
 
 async def test_a_cluster_waits_on_the_shard_of_each_key(
