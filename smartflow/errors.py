@@ -22,7 +22,12 @@ also derives from it, so generic ``except`` clauses keep working::
         ├── ClientTimeoutError (TimeoutError)    a command ran past the configured timeout
         ├── KeyNotFoundError (LookupError)       the key does not exist
         ├── TensorFormatError                    the value is not a smartflow tensor
-        └── CommandError                         the store answered a command with an error
+        ├── CommandError                         the store answered a command with an error
+        └── InferenceError                       running a model or script next to the data
+            ├── InvalidModelError (ValueError)   not a model, or a device that does not exist
+            ├── ModelInputError (ValueError)     inputs of the wrong count, shape or dtype
+            ├── RunTimeoutError (TimeoutError)   no answer from the worker in time
+            └── WorkerCrashedError               the worker died while running the request
 """
 
 from __future__ import annotations
@@ -94,3 +99,23 @@ class TensorFormatError(ClientError):
 
 class CommandError(ClientError):
     """The store answered a command with an error reply."""
+
+
+class InferenceError(ClientError):
+    """A model or script could not be run by the inference worker beside the store."""
+
+
+class InvalidModelError(InferenceError, InvalidArgumentError):
+    """The model bytes are not a loadable model, or it asks for a device that does not exist."""
+
+
+class ModelInputError(InferenceError, InvalidArgumentError):
+    """The inputs do not match the model: count, shape or dtype (the message names the input)."""
+
+
+class RunTimeoutError(InferenceError, ClientTimeoutError):
+    """The worker did not answer a run within the configured run timeout."""
+
+
+class WorkerCrashedError(InferenceError):
+    """The inference worker died while running this request; it is restarted for the next."""

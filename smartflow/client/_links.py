@@ -106,15 +106,18 @@ async def on_fast_path(
     config: ClientConfig,
     what: str,
     operation: Callable[[RespConnection], Awaitable[T]],
+    limit_s: float | None = None,
 ) -> T:
     """Run ``operation`` on a pooled connection within the command timeout.
 
     A connection whose replies were not all read (an error or a cancellation mid-command) is
     closed rather than reused, so no later command can read a stale reply. The timeout uses
-    ``asyncio.timeout``: on this hot path it costs a third of an anyio cancel scope.
+    ``asyncio.timeout``: on this hot path it costs a third of an anyio cancel scope. ``limit_s``
+    replaces the command timeout for operations that wait on purpose (a model run).
     """
+    limit = config.command_timeout if limit_s is None else limit_s
     try:
-        async with asyncio.timeout(config.command_timeout):
+        async with asyncio.timeout(limit):
             conn = await pool.acquire()
             try:
                 return await operation(conn)
@@ -124,7 +127,7 @@ async def on_fast_path(
         raise
     except TimeoutError as exc:
         raise ClientTimeoutError(
-            f"{what}: no answer from {pool.endpoint} within {config.command_timeout} s"
+            f"{what}: no answer from {pool.endpoint} within {limit} s"
         ) from exc
     except OSError as exc:
         raise ConnectionFailedError(

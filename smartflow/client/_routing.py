@@ -45,6 +45,10 @@ class SingleRouter:
     def pools(self) -> list[ConnectionPool]:
         return [self._pool]
 
+    def tag_for(self, pool: ConnectionPool) -> str:
+        """The shard's tag in the run protocol (``smartflow.client._runs``)."""
+        return "0"
+
     async def refresh(self) -> None:
         """Nothing to learn: a single store serves every key."""
 
@@ -59,6 +63,7 @@ class ClusterRouter:
         self._password, self._config = password, config
         self._pools = {str(seed): _pool(seed, password, config) for seed in seeds}
         self._slots: list[ConnectionPool | None] = [None] * SLOTS
+        self._tags: dict[int, str] = {}
 
     def pool_for(self, key: bytes) -> ConnectionPool:
         pool = self._slots[key_slot(key)]
@@ -85,6 +90,19 @@ class ClusterRouter:
 
     def pools(self) -> list[ConnectionPool]:
         return list(self._pools.values())
+
+    def tag_for(self, pool: ConnectionPool) -> str:
+        """The shard's tag in the run protocol: the smallest integer whose decimal string
+        hashes to a slot ``pool`` serves (worker and clients compute it from the same map)."""
+        tag = self._tags.get(id(pool))
+        if tag is None:
+            owned = next(
+                (i for i in range(SLOTS * 8) if self._slots[key_slot(b"%d" % i)] is pool), None
+            )
+            if owned is None:
+                raise ConnectionFailedError(f"the shard at {pool.endpoint} serves no slot")
+            tag = self._tags[id(pool)] = str(owned)
+        return tag
 
     async def refresh(self) -> None:
         """Read the slot map from the first shard that answers."""
@@ -122,6 +140,7 @@ class ClusterRouter:
                 pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._config)
             slots[start : end + 1] = [pool] * (end - start + 1)
         self._slots = slots
+        self._tags = {}
 
     def close(self) -> None:
         for pool in self._pools.values():

@@ -47,15 +47,7 @@ class TensorOps(ClientCore):
             tio.EncodedTensor.of(name, self._key_out(Kind.TENSOR, name), value)
             for name, value in tensors.items()
         ]
-        limit = self._config.max_value_bytes
-        small = [item for item in items if item.value_len <= limit]
-        large = [item for item in items if item.value_len > limit]
-        for item in large:
-            tio.chunk_prefix(item.key.decode())  # refuse an unchunkable name before writing any
-        if small:
-            await self._fast_split("put_tensors", [item.key for item in small], small, tio.put_many)
-        for item in large:
-            await self._put_chunked(item)
+        await self._put_items(items)
 
     async def get_tensors(self, names: Iterable[str]) -> dict[str, np.ndarray]:
         """The named tensors, fetched in one pipelined round trip."""
@@ -108,11 +100,26 @@ class TensorOps(ClientCore):
             lambda: self._exists(f"poll_tensor {name!r}", key), poll_frequency_ms, num_tries
         )
 
+    async def _put_items(self, items: list[tio.EncodedTensor]) -> None:
+        """Store encoded tensors: the small ones in one pipelined round trip per shard."""
+        limit = self._config.max_value_bytes
+        small = [item for item in items if item.value_len <= limit]
+        large = [item for item in items if item.value_len > limit]
+        for item in large:
+            tio.chunk_prefix(item.key.decode())  # refuse an unchunkable name before writing any
+        if small:
+            await self._fast_split("put_tensors", [item.key for item in small], small, tio.put_many)
+        for item in large:
+            await self._put_chunked(item)
+
     async def _get_arrays(self, names: list[str]) -> list[np.ndarray]:
-        keys = [(self._key_in(Kind.TENSOR, name), name) for name in names]
+        return await self._get_keyed([(self._key_in(Kind.TENSOR, name), name) for name in names])
+
+    async def _get_keyed(self, keys: list[tuple[bytes, str]]) -> list[np.ndarray]:
+        """The tensors at stored ``keys`` (each with the name errors should use)."""
         if not keys:
             return []
-        what = f"get_tensor {names[0]!r}" if len(names) == 1 else "get_tensors"
+        what = f"get_tensor {keys[0][1]!r}" if len(keys) == 1 else "get_tensors"
         values = await self._fast_split(what, [k for k, _ in keys], keys, tio.get_many)
         for i, value in enumerate(values):
             if isinstance(value, tio.ChunkedRef):

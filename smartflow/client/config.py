@@ -7,6 +7,7 @@ the variable:
 * ``SMARTFLOW_CONNECT_TIMEOUT`` / ``SMARTFLOW_COMMAND_TIMEOUT``: seconds (default 5 and 60).
 * ``SR_CONN_TIMEOUT`` / ``SR_CMD_TIMEOUT``: SmartRedis's names for the same two timeouts, also in
   seconds; used when the ``SMARTFLOW_`` variable is not set.
+* ``SMARTFLOW_RUN_TIMEOUT``: seconds a model or script run may take, queueing included (60).
 * ``SR_LOG_FILE``: a file each :meth:`~smartflow.client.client.Client.log_data` record is
   appended to; ``SR_LOG_LEVEL``: ``QUIET``, ``INFO`` (default), ``DEBUG`` or ``DEVELOPER``.
 
@@ -99,6 +100,8 @@ class ClientConfig:
     max_connections: int = attrs.field(default=64, validator=_positive)
     #: Tensors whose stored value would exceed this are split into chunks of this many bytes.
     max_value_bytes: int = attrs.field(default=REDIS_MAX_VALUE_BYTES, validator=_positive)
+    #: How long ``run_model``/``run_script`` wait for the inference worker's answer.
+    run_timeout: float = attrs.field(default=60.0, validator=_positive)
     #: A file every log record is appended to (one line each); None: no file.
     log_file: str | None = attrs.field(default=None, validator=_optional_path)
     #: The most verbose ``log_data`` records kept (warnings and errors always are).
@@ -113,6 +116,7 @@ class ClientConfig:
         return cls(
             connect_timeout=_env_seconds(("SMARTFLOW_CONNECT_TIMEOUT", "SR_CONN_TIMEOUT"), 5.0),
             command_timeout=_env_seconds(("SMARTFLOW_COMMAND_TIMEOUT", "SR_CMD_TIMEOUT"), 60.0),
+            run_timeout=_env_seconds(("SMARTFLOW_RUN_TIMEOUT",), 60.0),
             log_file=_env("SR_LOG_FILE"),
             log_level=LogLevel.INFO
             if raw_level is None

@@ -1,0 +1,189 @@
+"""The run protocol between clients and the inference worker beside each shard.
+
+Everything goes through the store, so any Redis client in any language can ask for a run
+(``docs/wire-format.md``). Each shard has a *tag* ``T``: the smallest non-negative integer whose
+decimal string hashes to a slot the shard serves (``"0"`` for a single store). Its keys:
+
+- ``smartflow.run{T}``: the request queue (a list of JSON requests, RPUSHed by clients);
+- ``smartflow.busy{T}``: requests the worker took and has not answered yet (moved there
+  atomically), so a restarted worker can answer what its predecessor dropped;
+- ``smartflow.reply{T}:<id>``: a request's answer (a list of one JSON reply; clients BLPOP it);
+- ``smartflow.model{T}:<name>``: a model or script record, one copy per shard;
+  ``smartflow.modelv{T}:<name>``: its version token, which the worker checks before each run.
+
+The braces put every key of a shard on that shard; a run goes to the shard holding its first input.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import struct
+
+import attrs
+
+from smartflow.client._resp import ErrorReply, RespConnection, pack_command, raise_for_error
+from smartflow.errors import (
+    CommandError,
+    InferenceError,
+    InvalidModelError,
+    KeyNotFoundError,
+    ModelInputError,
+    WorkerCrashedError,
+)
+
+RECORD_MAGIC = b"\x93SFM"
+RECORD_VERSION = 1
+_RECORD_FIXED = struct.Struct("<4sB3xI")
+#: The most outputs a model may have (``infer`` cleans up that many after a failed run).
+MAX_OUTPUTS = 64
+#: Replies nobody collects (the client timed out) vanish after this many seconds.
+REPLY_TTL_S = 60
+
+#: Error kinds a worker answers with, and the typed error each becomes in the client.
+ERROR_KINDS: dict[str, type[InferenceError] | type[KeyNotFoundError]] = {
+    "not_found": KeyNotFoundError,
+    "invalid_model": InvalidModelError,
+    "bad_input": ModelInputError,
+    "crashed": WorkerCrashedError,
+    "error": InferenceError,
+}
+
+
+def queue_key(tag: str) -> bytes:
+    return f"smartflow.run{{{tag}}}".encode()
+
+
+def busy_key(tag: str) -> bytes:
+    return f"smartflow.busy{{{tag}}}".encode()
+
+
+def reply_key(tag: str, request_id: str) -> bytes:
+    return f"smartflow.reply{{{tag}}}:{request_id}".encode()
+
+
+def model_key(tag: str, name: str) -> bytes:
+    return f"smartflow.model{{{tag}}}:{name}".encode()
+
+
+def version_key(tag: str, name: str) -> bytes:
+    return f"smartflow.modelv{{{tag}}}:{name}".encode()
+
+
+@attrs.frozen
+class ModelRecord:
+    """A stored model or script: how to run it, and its bytes (ONNX, or UTF-8 Python source)."""
+
+    backend: str
+    device: str
+    data: bytes
+    batch_size: int = 0
+    min_batch_size: int = 0
+    min_batch_timeout: int = 0
+    tag: str = ""
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    version: str = attrs.field(factory=lambda: secrets.token_hex(8))
+
+    def encode(self) -> bytes:
+        meta = attrs.asdict(self, filter=lambda a, _: a.name != "data")
+        header = json.dumps(meta, separators=(",", ":")).encode()
+        return _RECORD_FIXED.pack(RECORD_MAGIC, RECORD_VERSION, len(header)) + header + self.data
+
+    @classmethod
+    def decode(cls, value: bytes, name: str) -> ModelRecord:
+        if len(value) < _RECORD_FIXED.size or value[:4] != RECORD_MAGIC:
+            raise InferenceError(f"model {name!r}: the stored value is not a smartflow model")
+        _, version, header_len = _RECORD_FIXED.unpack_from(value)
+        if version != RECORD_VERSION:
+            raise InferenceError(f"model {name!r}: record version {version} is not supported")
+        start = _RECORD_FIXED.size
+        meta = json.loads(value[start : start + header_len])
+        meta["inputs"], meta["outputs"] = tuple(meta["inputs"]), tuple(meta["outputs"])
+        return cls(data=value[start + header_len :], **meta)
+
+
+@attrs.frozen
+class Request:
+    """One thing for the worker to do: ``op`` is "run", "run_script" or "load"."""
+
+    op: str
+    model: str
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    function: str = ""
+    #: When set, output ``i`` goes to ``output_prefix + str(i)`` for every output the model
+    #: has, and the reply says how many (``infer``); ``outputs`` is then empty.
+    output_prefix: str = ""
+    id: str = attrs.field(factory=lambda: secrets.token_hex(8))
+
+    def encode(self) -> bytes:
+        return json.dumps(attrs.asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Request:
+        fields = json.loads(raw)
+        fields["inputs"], fields["outputs"] = tuple(fields["inputs"]), tuple(fields["outputs"])
+        return cls(**fields)
+
+
+def ok_reply() -> bytes:
+    return json.dumps({"ok": True}).encode()
+
+
+def error_reply(kind: str, message: str) -> bytes:
+    return json.dumps({"ok": False, "kind": kind, "message": message}).encode()
+
+
+def ok_outputs(count: int) -> bytes:
+    return json.dumps({"ok": True, "outputs": count}).encode()
+
+
+def raise_for_reply(raw: bytes, what: str) -> int:
+    """Turn a worker's error reply into the matching typed error; returns the number of outputs
+    an ``output_prefix`` request wrote."""
+    reply = json.loads(raw)
+    if reply.get("ok"):
+        return int(reply.get("outputs", 0))
+    error = ERROR_KINDS.get(reply.get("kind", "error"), InferenceError)
+    raise error(f"{what}: {reply.get('message', 'the worker gave no reason')}")
+
+
+async def submit_and_wait(
+    conn: RespConnection, tag: str, request: Request, timeout_s: float
+) -> bytes | None:
+    """RPUSH the request and BLPOP its reply in one round trip; None when none came in time
+    (the request is then taken back off the queue if the worker had not picked it up)."""
+    reply = reply_key(tag, request.id)
+    body = request.encode()
+    await conn.send(
+        pack_command(b"RPUSH", queue_key(tag), body)
+        + pack_command(b"BLPOP", reply, f"{timeout_s:.3f}"),
+        replies=2,
+    )
+    pushed, answer = await conn.read_reply(), await conn.read_reply()
+    raise_for_error(pushed, f"{request.op} {request.model!r}")
+    raise_for_error(answer, f"{request.op} {request.model!r}")
+    if isinstance(answer, list) and len(answer) == 2:
+        return answer[1]
+    await conn.send(pack_command(b"LREM", queue_key(tag), 1, body))
+    raise_for_error(await conn.read_reply(), "take back a timed-out request")
+    return None
+
+
+async def transaction(conn: RespConnection, commands: list[bytes], what: str) -> list:
+    """MULTI, the commands, EXEC in one round trip; every reply read before any is raised."""
+    await conn.send(
+        pack_command(b"MULTI") + b"".join(commands) + pack_command(b"EXEC"),
+        replies=len(commands) + 2,
+    )
+    replies = [await conn.read_reply() for _ in range(len(commands) + 2)]
+    for reply in replies:
+        raise_for_error(reply, what)
+    executed = replies[-1]
+    if not isinstance(executed, list):
+        raise CommandError(f"{what}: the transaction was aborted")
+    for result in executed:
+        if isinstance(result, ErrorReply):
+            raise_for_error(result, what)
+    return executed

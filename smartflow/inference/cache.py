@@ -1,0 +1,84 @@
+"""Loaded models and scripts, by name and version: a model is loaded once per version.
+
+Before each round the worker reads the version token of every model it is asked for (one MGET on
+its shard); a token it has not loaded yet makes it read the record and build the runner, in a
+worker thread (onnxruntime's session building is CPU work).
+"""
+
+from __future__ import annotations
+
+import anyio
+
+from smartflow.client import _runs as runs
+from smartflow.errors import KeyNotFoundError, SmartflowError
+from smartflow.inference.queue import Queue
+from smartflow.inference.runners import OnnxModel, Script, build
+
+_PENDING = ".pending."
+
+
+class ModelCache:
+    def __init__(self) -> None:
+        self._runners: dict[str, OnnxModel | Script] = {}
+        self._errors: dict[str, BaseException] = {}
+
+    async def resolve(self, queue: Queue, names: set[str]) -> None:
+        """Make sure every named model is loaded at its current version (or note why not)."""
+        names = {n for n in names if n}
+        self._errors = {n: e for n, e in self._errors.items() if n not in names}
+        if not names:
+            return
+        ordered = sorted(names)
+        versions = await queue.get([runs.version_key(queue.tag, n) for n in ordered])
+        stale = []
+        for name, version in zip(ordered, versions, strict=True):
+            if version is None:
+                self._runners.pop(name, None)
+                self._errors[name] = KeyNotFoundError(f"model {name!r} does not exist")
+            elif (
+                loaded := self._runners.get(name)
+            ) is None or loaded.record.version != version.decode():
+                stale.append(name)
+        if stale:
+            records = await queue.get([runs.model_key(queue.tag, n) for n in stale])
+            for name, value in zip(stale, records, strict=True):
+                await self._build(name, value)
+
+    async def load_pending(self, queue: Queue, pending: str) -> None:
+        """Load a model ``set_model`` has not committed yet; on success it is also cached under
+        its final name at its coming version, so the first run needs no load."""
+        (value,) = await queue.get([runs.model_key(queue.tag, pending)])
+        final, _, _ = pending.rpartition(_PENDING)
+        await self._build(final, value)
+        if final in self._errors:
+            raise self._errors.pop(final)
+
+    async def _build(self, name: str, value: bytes | None) -> None:
+        if value is None:
+            self._errors[name] = KeyNotFoundError(f"model {name!r} does not exist")
+            return
+        try:
+            record = runs.ModelRecord.decode(value, name)
+            self._runners[name] = await anyio.to_thread.run_sync(build, name, record)
+            self._errors.pop(name, None)
+        except SmartflowError as exc:
+            self._runners.pop(name, None)
+            self._errors[name] = exc
+
+    def error(self, name: str) -> BaseException | None:
+        return self._errors.get(name)
+
+    def runner(self, name: str) -> OnnxModel | Script:
+        return self._runners[name]
+
+    def record(self, name: str) -> runs.ModelRecord | None:
+        runner = self._runners.get(name)
+        return runner.record if runner is not None else None
+
+    def batching(self, names: list[str]) -> set[str]:
+        """Those of ``names`` whose model joins runs and wants a minimum batch."""
+        return {
+            n
+            for n in names
+            if (r := self.record(n)) is not None and r.batch_size and r.min_batch_size > 1
+        }

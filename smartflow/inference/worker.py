@@ -1,0 +1,66 @@
+"""The inference worker: one process beside each shard, running models and scripts for clients.
+
+    python -m smartflow.inference.worker --shard HOST:PORT [--cluster SEED,SEED...]
+
+The store's secret comes in ``SSDB_PASSWORD``. The worker takes requests from its shard's queue
+(``smartflow.client._runs``), moving each atomically to its busy list; fetches the inputs of
+everything it took in one pipelined call (inputs may live on other shards: it is a cluster
+client); runs them, joining concurrent runs of a batching model along axis 0; writes every
+output in one call, and answers. A restarted worker first answers what its predecessor left in
+the busy list with "crashed", so no client waits for an answer that will never come.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import anyio
+
+from smartflow._log import get_logger
+from smartflow.client import Client
+from smartflow.client._env import parse_address
+from smartflow.inference.batches import Job, handle_jobs
+from smartflow.inference.cache import ModelCache
+from smartflow.inference.queue import Queue
+
+#: Requests taken from the queue at once (more wait for the next round).
+TAKE_AT_MOST = 64
+
+
+async def serve(shard: str, seeds: str | None) -> None:
+    client = Client(address=seeds or shard, cluster=seeds is not None, password=_secret())
+    async with client:
+        pool = client._router.pools()[0] if seeds is None else client._router.pool_at(shard)
+        client.use_tensor_ensemble_prefix(False)  # requests name keys as stored
+        queue = Queue(client, pool)
+        cache = ModelCache()
+        log = get_logger("inference", entity=f"worker@{shard}", tag=queue.tag, pid=os.getpid())
+        orphans = await queue.answer_orphans()
+        log.info("serving", orphans_answered=orphans)
+        while True:
+            taken = await queue.take(TAKE_AT_MOST)
+            if taken:
+                jobs = [Job.of(raw) for raw in taken]
+                await handle_jobs(client, queue, cache, jobs, log)
+
+
+def _secret() -> str | None:
+    return os.environ.get("SSDB_PASSWORD") or None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="smartflow inference worker")
+    parser.add_argument("--shard", required=True, help="the shard this worker serves")
+    parser.add_argument("--cluster", default=None, help="comma-separated cluster seeds")
+    args = parser.parse_args(argv)
+    parse_address(args.shard)
+    try:
+        anyio.run(serve, args.shard, args.cluster)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
