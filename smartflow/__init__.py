@@ -34,18 +34,22 @@ from smartflow.errors import (
 from smartflow.errors import (
     ExperimentError as ExperimentError,
 )
+from smartflow.errors import InferenceError as InferenceError
 from smartflow.errors import (
     InvalidArgumentError as InvalidArgumentError,
 )
+from smartflow.errors import InvalidModelError as InvalidModelError
 from smartflow.errors import (
     KeyNotFoundError as KeyNotFoundError,
 )
 from smartflow.errors import (
     LaunchError as LaunchError,
 )
+from smartflow.errors import ModelInputError as ModelInputError
 from smartflow.errors import (
     PortInUseError as PortInUseError,
 )
+from smartflow.errors import RunTimeoutError as RunTimeoutError
 from smartflow.errors import (
     SmartflowError as SmartflowError,
 )
@@ -64,6 +68,7 @@ from smartflow.errors import (
 from smartflow.errors import (
     UnsupportedTypeError as UnsupportedTypeError,
 )
+from smartflow.errors import WorkerCrashedError as WorkerCrashedError
 from smartflow.experiment import Experiment as Experiment
 from smartflow.runtime.messages import StatusEvent as StatusEvent
 from smartflow.settings import BatchSettings as BatchSettings
@@ -86,15 +91,19 @@ __all__ = [
     "ExecutableNotFoundError",
     "Experiment",
     "ExperimentError",
+    "InferenceError",
     "InvalidArgumentError",
+    "InvalidModelError",
     "KeyNotFoundError",
     "LaunchError",
     "LogLevel",
     "MetaDataType",
     "Model",
+    "ModelInputError",
     "Orchestrator",
     "PortInUseError",
     "RunSettings",
+    "RunTimeoutError",
     "SmartflowError",
     "Status",
     "StatusEvent",
@@ -104,4 +113,5 @@ __all__ = [
     "SyncClient",
     "TensorFormatError",
     "UnsupportedTypeError",
+    "WorkerCrashedError",
 ]

@@ -91,7 +91,7 @@ class Launching:
                 if name in self._table():  # its last run is stopping with its model
                     await self._table()[name].ended.wait()
                 started.append(name)
-                await start_colocated(model, name, run_id, self._launch)
+                await start_colocated(model, name, run_id, self._launch, self._stop)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self._stop(started)

@@ -13,6 +13,7 @@ from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import LaunchError, PortInUseError, StoreStartError
+from smartflow.inference.spec import worker_actor_spec, worker_name
 from smartflow.runtime.messages import Launch
 from smartflow.store.cluster import describe_states, form_cluster
 from smartflow.store.config import ShardConfig
@@ -58,6 +59,8 @@ async def start_store(
             continue  # someone took a free port we picked: pick others
         if db.is_clustered:
             await _form(db, shards, stop)
+        seeds = [s.address for s in shards] if db.is_clustered else None
+        await _start_workers(f"store {db.name!r}", shards, seeds, run_id, launch, stop)
         db._set_ports(ports)
         _remember(shards, db.password)
         return
@@ -74,7 +77,10 @@ async def _launch_shards(
     """Launch ``shards``; False when a port smartflow ``picked`` was taken meanwhile (pick
     again), a typed error for anything else (a port the user chose included)."""
     try:
-        await launch(Launch(tuple(shard_actor_spec(s, run_id=run_id) for s in shards)))
+        specs = tuple(
+            shard_actor_spec(s, run_id=run_id, companions=(worker_name(s.name),)) for s in shards
+        )
+        await launch(Launch(specs))
     except LaunchError as exc:
         if not is_address_in_use(exc):
             raise StoreStartError(f"{label} did not start: {exc}") from exc
@@ -83,6 +89,30 @@ async def _launch_shards(
             raise PortInUseError(f"{label}: {where} already in use") from exc
         return False
     return True
+
+
+async def _start_workers(
+    label: str,
+    shards: list[ShardConfig],
+    seeds: list[str] | None,
+    run_id: int,
+    launch: Callable[[Launch], Awaitable[object]],
+    stop: Callable[[list[str]], Awaitable[None]],
+) -> None:
+    """An inference worker beside each shard (each a companion of its shard: it ends with it);
+    if they cannot start, the shards are stopped too."""
+    specs = tuple(
+        worker_actor_spec(s.name, s.address, s.password, s.workdir, seeds=seeds, run_id=run_id)
+        for s in shards
+    )
+    try:
+        await launch(Launch(specs))
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await stop([s.name for s in shards])
+        if isinstance(exc, LaunchError):
+            raise StoreStartError(f"{label}: its inference workers did not start: {exc}") from exc
+        raise
 
 
 def _remember(shards: list[ShardConfig], password: str) -> None:
@@ -132,6 +162,7 @@ async def start_colocated(
     name: str,
     run_id: int,
     launch: Callable[[Launch], Awaitable[object]],
+    stop: Callable[[list[str]], Awaitable[None]],
 ) -> None:
     """Launch ``model``'s co-located store as actor ``name`` in the model's directory."""
     colo = model.colocated_db
@@ -153,6 +184,7 @@ async def start_colocated(
         picked = colo.port is None and colo.unix_socket is None
         label = f"{model.name}: its co-located store"
         if await _launch_shards(label, [shard], picked, run_id, launch):
+            await _start_workers(label, [shard], None, run_id, launch, stop)
             colo._set_port(port)
             _remember([shard], colo.password)
             return

@@ -34,6 +34,7 @@ from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.inference.spec import WORKER_KIND
 from smartflow.runtime.messages import Shutdown, StatusEvent, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor, fail_requests_when_done
 from smartflow.settings.run import BatchSettings, RunSettings
@@ -243,8 +244,10 @@ class Experiment(Launching):
         return all(status.is_terminal for status in await self.get_status(entity))
 
     async def poll(self, interval: float = 10.0, verbose: bool = True) -> None:
-        """Wait until every model started so far has ended, logging progress each interval."""
-        names = [r.name for r in self._table().values() if r.kind != Orchestrator.kind]
+        """Wait until every model started so far has ended, logging progress each interval
+        (stores and their inference workers serve until stopped: they are not waited for)."""
+        services = (Orchestrator.kind, WORKER_KIND)
+        names = [r.name for r in self._table().values() if r.kind not in services]
         await self._wait(names, interval, verbose)
 
     async def watch(self) -> AsyncIterator[StatusEvent]:

@@ -1,16 +1,20 @@
-"""Shared fixtures: real stores, and a guard that fails any test leaving a process behind."""
+"""Shared fixtures: real stores (single and clustered), a raw redis-py view of them, and a guard
+that fails any test leaving a process behind."""
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+import redis.asyncio as aioredis
 
 from smartflow import Experiment, Orchestrator
+from tests.client._helpers import host_port
 
 
 def _descendants() -> list[psutil.Process]:
@@ -70,3 +74,42 @@ async def client(store: Orchestrator) -> AsyncIterator:
 
     async with Client(address=store.get_address()[0], cluster=False) as c:
         yield c
+
+
+@pytest.fixture
+async def raw(store: Orchestrator) -> AsyncIterator[aioredis.Redis]:
+    """A plain redis-py client of the test's store, authenticated with the store's secret."""
+    host, port = host_port(store)
+    r = aioredis.Redis(host=host, port=port, password=store.password)
+    try:
+        yield r
+    finally:
+        await r.aclose()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def cluster(experiment: Experiment) -> Orchestrator:
+    """A real 3-shard Redis Cluster."""
+    db = experiment.create_database(db_nodes=3)
+    await experiment.start(db)
+    return db
+
+
+@pytest.fixture
+async def shards(cluster: Orchestrator) -> AsyncIterator[list[aioredis.Redis]]:
+    """A plain connection to each shard, to look behind the client's back."""
+    clients = []
+    for address in cluster.get_address():
+        host, _, port = address.rpartition(":")
+        clients.append(aioredis.Redis(host=host, port=int(port), password=cluster.password))
+    yield clients
+    for c in clients:
+        await c.aclose()

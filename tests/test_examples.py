@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_hello_world(tmp_path: Path) -> None:
     assert "Database status: [<Status.RUNNING" in out
     assert "Model status: [<Status.COMPLETED" in out
     assert "Model said: Hello World" in out
-    assert "orchestrator_0  Orchestrator" in out and "Cancelled" in out
+    assert re.search(r"orchestrator_0 +Orchestrator", out) and "Cancelled" in out
 
 
 def test_colocated_model(tmp_path: Path) -> None:

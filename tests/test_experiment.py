@@ -409,8 +409,10 @@ async def test_summary_table_and_records(experiment: Experiment) -> None:
     assert str(pid) in table
 
     records = experiment.summary(format="records")
-    assert isinstance(records, list) and len(records) == 1
-    (record,) = records
+    assert isinstance(records, list) and len(records) == 2
+    record, worker = records
+    assert worker["name"] == "orchestrator_0.worker"
+    assert worker["entity_type"] == "InferenceWorker" and worker["status"] == "Running"
     assert isinstance(record, dict)
     assert {"name", "entity_type", "job_id", "status", "returncode", "time"} <= set(record)
     assert record["name"] == "orchestrator_0"
@@ -422,8 +424,8 @@ async def test_summary_table_and_records(experiment: Experiment) -> None:
     assert isinstance(record["time"], float) and record["time"] >= 0
 
     await experiment.stop(db)
-    (record,) = experiment.summary(format="records")
-    assert record["status"] == "Cancelled"
+    record, worker = experiment.summary(format="records")
+    assert record["status"] == worker["status"] == "Cancelled", "the worker ends with its shard"
     assert record["returncode"] is not None
     assert "Cancelled" in experiment.summary()
 

@@ -325,7 +325,7 @@ async def test_preview_shows_argv_cwd_env_and_masks_the_password(
     # nothing was launched
     assert {p.pid for p in psutil.Process().children(recursive=True)} == before
     assert await experiment.get_status(model, ens) == [Status.NEW] * 3
-    assert set(_records(experiment)) == {"orchestrator_0"}
+    assert set(_records(experiment)) == {"orchestrator_0", "orchestrator_0.worker"}
     assert not (experiment.exp_path / "sim").exists()
 
 

@@ -43,6 +43,7 @@ def make_redis(endpoint: Endpoint, password: str | None, config: ClientConfig) -
         "retry": Retry(NoBackoff(), 0),
         "max_connections": config.max_connections,
         "timeout": config.command_timeout,
+        "client_name": config.client_name or None,
     }
     if endpoint.unix_path:
         pool = aioredis.BlockingConnectionPool(
@@ -67,6 +68,7 @@ def make_redis_cluster(
         retry=Retry(NoBackoff(), 0),
         max_connections=config.max_connections,
         require_full_coverage=True,
+        client_name=config.client_name or None,
     )
 
 

@@ -63,9 +63,10 @@ class ModelOps(TensorOps):
             inputs=_names("inputs", inputs),
             outputs=_names("outputs", outputs),
         )
-        if record.min_batch_size > max(record.batch_size, 0) and record.batch_size:
+        if record.min_batch_size and not 0 < record.min_batch_size <= record.batch_size:
             raise InvalidArgumentError(
-                f"min_batch_size {min_batch_size} exceeds batch_size {batch_size}"
+                f"min_batch_size {min_batch_size} needs a batch_size at least as large "
+                f"(batch_size is {batch_size})"
             )
         await self._store_record(self._stored(name, write=True), record)
 
@@ -104,17 +105,7 @@ class ModelOps(TensorOps):
         self, name: str, inputs: Sequence[str] | None = None, outputs: Sequence[str] | None = None
     ) -> None:
         """Run the model on the tensors named ``inputs``, writing the tensors named ``outputs``."""
-        in_keys = [self._key_in(Kind.TENSOR, n) for n in _names("inputs", inputs)]
-        out_keys = [self._key_out(Kind.TENSOR, n) for n in _names("outputs", outputs)]
-        if not in_keys or not out_keys:
-            raise InvalidArgumentError(f"run_model {name!r}: give at least one input and output")
-        request = runs.Request(
-            "run",
-            self._stored(name, write=False),
-            tuple(k.decode() for k in in_keys),
-            tuple(k.decode() for k in out_keys),
-        )
-        await self._submit(f"run_model {name!r}", self._router.pool_for(in_keys[0]), request)
+        await self._run(f"run_model {name!r}", name, inputs, outputs)
 
     async def infer(
         self, name: str, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray]
@@ -151,6 +142,28 @@ class ModelOps(TensorOps):
                 await self._slow("infer cleanup", lambda r: r.delete(*doomed))
 
     # -- internals ----------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        what: str,
+        name: str,
+        inputs: Sequence[str] | None,
+        outputs: Sequence[str] | None,
+        function: str = "",
+    ) -> None:
+        """Ask the worker on the shard of the first input to run a model or script function."""
+        in_keys = [self._key_in(Kind.TENSOR, n) for n in _names("inputs", inputs)]
+        out_keys = [self._key_out(Kind.TENSOR, n) for n in _names("outputs", outputs)]
+        if not in_keys or not out_keys:
+            raise InvalidArgumentError(f"{what}: give at least one input and one output")
+        request = runs.Request(
+            "run",
+            self._stored(name, write=False),
+            tuple(k.decode() for k in in_keys),
+            tuple(k.decode() for k in out_keys),
+            function=function,
+        )
+        await self._submit(what, self._router.pool_for(in_keys[0]), request)
 
     def _stored(self, name: object, *, write: bool) -> str:
         key_bytes(name)

@@ -78,8 +78,11 @@ class RespConnection:
         self.pending = 0
 
     @classmethod
-    async def open(cls, endpoint: Endpoint, password: str | None) -> RespConnection:
-        """Connect and authenticate (the caller bounds the time)."""
+    async def open(
+        cls, endpoint: Endpoint, password: str | None, name: str | None = None
+    ) -> RespConnection:
+        """Connect, authenticate and (with ``name``) name the connection in CLIENT LIST, in one
+        round trip (the caller bounds the time)."""
         if endpoint.unix_path:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             target: object = endpoint.unix_path
@@ -95,13 +98,17 @@ class RespConnection:
             # A handshake within the connect timeout: AUTH, or PING when there is no secret, so
             # a port that accepts but never answers fails here, not at the first command.
             handshake = pack_command(b"AUTH", password) if password is not None else b"PING\r\n"
-            await conn.send(handshake)
+            if name:
+                handshake += pack_command(b"CLIENT", b"SETNAME", name)
+            await conn.send(handshake, replies=2 if name else 1)
             reply = await conn.read_reply()
+            named = await conn.read_reply() if name else None
             if isinstance(reply, ErrorReply) and password is not None:
                 raise AuthenticationError(
                     f"store at {endpoint} refused the secret: {reply.message}"
                 )
             raise_for_error(reply, f"connect to {endpoint}")
+            raise_for_error(named, f"name the connection to {endpoint}")
         except BaseException:
             conn.close()
             raise
@@ -286,9 +293,15 @@ class ConnectionPool:
     """Idle connections to one store, at most ``limit`` open at once."""
 
     def __init__(
-        self, endpoint: Endpoint, password: str | None, limit: int, connect_timeout: float
+        self,
+        endpoint: Endpoint,
+        password: str | None,
+        limit: int,
+        connect_timeout: float,
+        name: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self._name = name
         self._connect_timeout = connect_timeout
         self._password = password
         self._limit = limit
@@ -317,7 +330,7 @@ class ConnectionPool:
         self._open += 1
         try:
             with anyio.fail_after(self._connect_timeout):
-                return await RespConnection.open(self.endpoint, self._password)
+                return await RespConnection.open(self.endpoint, self._password, self._name)
         except TimeoutError as exc:
             self._open -= 1
             self._wake_next()
@@ -332,7 +345,7 @@ class ConnectionPool:
     async def open_dedicated(self) -> RespConnection:
         """A new connection to this pool's store, outside the pool (a subscriber, say); the
         caller bounds the time and closes it."""
-        return await RespConnection.open(self.endpoint, self._password)
+        return await RespConnection.open(self.endpoint, self._password, self._name)
 
     def release(self, conn: RespConnection) -> None:
         """Return ``conn``; one with unread replies (an interrupted command) is closed instead."""

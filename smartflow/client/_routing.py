@@ -26,7 +26,13 @@ SLOTS = 16384
 
 
 def _pool(endpoint: Endpoint, password: str | None, config: ClientConfig) -> ConnectionPool:
-    return ConnectionPool(endpoint, password, config.max_connections, config.connect_timeout)
+    return ConnectionPool(
+        endpoint,
+        password,
+        config.max_connections,
+        config.connect_timeout,
+        config.client_name or None,
+    )
 
 
 class SingleRouter:

@@ -18,11 +18,11 @@ from smartflow.client._admin import AdminOps
 from smartflow.client._datasets import DatasetOps
 from smartflow.client._lists import ListOps
 from smartflow.client._logs import LogOps
-from smartflow.client._models import ModelOps
+from smartflow.client._scripts import ScriptOps
 from smartflow.client._waiting import WaitOps
 
 
-class Client(ListOps, DatasetOps, AdminOps, LogOps, WaitOps, ModelOps):
+class Client(ListOps, DatasetOps, AdminOps, LogOps, WaitOps, ScriptOps):
     """An async client of one smartflow store (see the module docstring)."""
 
     async def __aenter__(self) -> Client:

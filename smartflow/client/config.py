@@ -70,6 +70,11 @@ def _name(_: object, attribute: attrs.Attribute, value: object) -> None:
         raise InvalidArgumentError(f"{attribute.name} must be a str, got {value!r}")
 
 
+def _connection_name(_: object, attribute: attrs.Attribute, value: object) -> None:
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        raise InvalidArgumentError(f"{attribute.name} must be a str without spaces, got {value!r}")
+
+
 def _env(name: str) -> str | None:
     raw = os.environ.get(name, "").strip()
     return raw or None
@@ -106,6 +111,8 @@ class ClientConfig:
     log_file: str | None = attrs.field(default=None, validator=_optional_path)
     #: The most verbose ``log_data`` records kept (warnings and errors always are).
     log_level: LogLevel = attrs.field(default=LogLevel.INFO, converter=LogLevel.parse)
+    #: The name this client's connections show in the store's CLIENT LIST (empty: none).
+    client_name: str = attrs.field(default="", validator=_connection_name)
     #: The name log records carry; empty: the entity name (``SSKEYOUT``), else ``"default"``.
     logger_name: str = attrs.field(default="", validator=_name)
 

@@ -152,6 +152,8 @@ def _run_one(runner: OnnxModel | Script, job: Job) -> None:
     try:
         if isinstance(runner, Script):
             job.outputs = runner.run(job.request.function, job.inputs)
+        elif job.request.function:
+            raise ModelInputError(f"{runner.name!r} is a model, not a script: use run_model")
         else:
             job.outputs = runner.run(job.inputs)
     except Exception as exc:

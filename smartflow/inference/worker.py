@@ -17,20 +17,26 @@ import os
 import sys
 
 import anyio
+import attrs
 
 from smartflow._log import get_logger
-from smartflow.client import Client
+from smartflow.client import Client, ClientConfig
 from smartflow.client._env import parse_address
 from smartflow.inference.batches import Job, handle_jobs
 from smartflow.inference.cache import ModelCache
 from smartflow.inference.queue import Queue
 
+#: How the worker's connections show in CLIENT LIST.
+WORKER_CLIENT_NAME = "smartflow-inference-worker"
 #: Requests taken from the queue at once (more wait for the next round).
 TAKE_AT_MOST = 64
 
 
 async def serve(shard: str, seeds: str | None) -> None:
-    client = Client(address=seeds or shard, cluster=seeds is not None, password=_secret())
+    config = attrs.evolve(ClientConfig.from_env(), client_name=WORKER_CLIENT_NAME)
+    client = Client(
+        address=seeds or shard, cluster=seeds is not None, password=_secret(), config=config
+    )
     async with client:
         pool = client._router.pools()[0] if seeds is None else client._router.pool_at(shard)
         client.use_tensor_ensemble_prefix(False)  # requests name keys as stored

@@ -41,25 +41,33 @@ class ProcessActor:
 
     async def run(self, *, task_status: TaskStatus[ActorHandle]) -> None:
         spec = self.spec
-        process = await spawn(spec.process)
+        process = await self._start()
         job_id = str(process.pid)
         log = get_logger(
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
         )
-        if self.watchdog is not None:
-            self.watchdog.watch(process.pid)
-        try:
-            await self._wait_ready(process)
-        except BaseException:
-            await self._end(process)
-            raise
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
         self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
         log.info("running", pid=process.pid)
         task_status.started(ActorHandle(spec.name, process.pid, inbox_send))
         outcome = "ended"
+        restarts = spec.restarts
         try:
-            outcome = await self._supervise(process, inbox)
+            while True:
+                outcome = await self._supervise(process, inbox)
+                if outcome != "ended" or process.returncode == 0 or restarts <= 0:
+                    break
+                restarts -= 1
+                crashed_with = await self._end(process)
+                log.warning("crashed; restarting", returncode=crashed_with, tail=await self._tail())
+                try:
+                    process = await self._start()
+                except Exception as exc:  # the crash stands: report it as the actor's end
+                    log.error("restart failed", error=str(exc))
+                    break
+                job_id = str(process.pid)
+                log = log.bind(job_id=job_id)
+                self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
         finally:
             with anyio.CancelScope(shield=True):
                 if process.returncode is None and outcome == "ended":
@@ -69,6 +77,18 @@ class ProcessActor:
                 event = await self._final_event(job_id, returncode, outcome)
                 log.info("ended", status=str(event.status), returncode=returncode)
                 self.events.put(event)
+
+    async def _start(self) -> Process:
+        """Spawn the process and wait until it is ready; on failure nothing is left running."""
+        process = await spawn(self.spec.process)
+        if self.watchdog is not None:
+            self.watchdog.watch(process.pid)
+        try:
+            await self._wait_ready(process)
+        except BaseException:
+            await self._end(process)
+            raise
+        return process
 
     async def _supervise(self, process: Process, inbox: ObjectReceiveStream[StopActor]) -> str:
         """Wait for the process to end ("ended"), a stop request ("stopped") or its walltime."""

@@ -101,6 +101,8 @@ class ActorSpec:
     run_id: int = 0
     #: Actors stopped when this one ends, however it ends (a co-located store).
     companions: tuple[str, ...] = ()
+    #: Times a process that crashes (ends with a non-zero code, unasked) is started again.
+    restarts: int = 0
 
 
 @attrs.frozen

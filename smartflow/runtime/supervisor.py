@@ -221,9 +221,11 @@ class Supervisor:
             handle.mailbox.send_nowait(StopActor())
 
     async def _stop(self, names: tuple[str, ...]) -> None:
-        """Ask each named actor to stop, and wait until all have reported their end."""
+        """Ask each named actor to stop, and wait until all, and their companions, have
+        reported their end."""
+        companions = [c for name in names for c in self._companions.get(name, ())]
         self._ask_to_stop(names)
-        for name in names:
+        for name in (*names, *companions):
             if name in self.table:
                 await self.table[name].ended.wait()
 

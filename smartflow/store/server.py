@@ -22,7 +22,11 @@ _PROBE_TIMEOUT = 1.0
 
 
 def shard_actor_spec(
-    shard: ShardConfig, *, run_id: int = 0, startup_timeout: float = 30.0
+    shard: ShardConfig,
+    *,
+    run_id: int = 0,
+    startup_timeout: float = 30.0,
+    companions: tuple[str, ...] = (),
 ) -> ActorSpec:
     """The actor that runs one shard and reports it started once it answers an AUTHed PING."""
     argv = [str(find_redis_server())]
@@ -51,7 +55,12 @@ def shard_actor_spec(
         )
 
     return ActorSpec(
-        name=shard.name, kind="Orchestrator", process=process, ready=ready, run_id=run_id
+        name=shard.name,
+        kind="Orchestrator",
+        process=process,
+        ready=ready,
+        run_id=run_id,
+        companions=companions,
     )
 
 

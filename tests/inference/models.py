@@ -139,3 +139,21 @@ def sklearn_model(seed: int = 0) -> tuple[bytes, Reference]:
         return model.predict(x.astype(np.float32)).astype(np.float32).reshape(-1, 1)
 
     return onx.SerializeToString(), reference
+
+
+def batch_centering() -> bytes:
+    """``y = x - mean(x, axis=0)`` over float32 ``x`` of shape ``["batch", 2]``.
+
+    Its output depends on which rows run together: each row alone gives zeros, while rows
+    joined into one batch give their offsets from the batch mean. That makes server-side
+    batching observable from outside.
+    """
+    mean = helper.make_node("ReduceMean", ["x"], ["m"], axes=[0], keepdims=1)
+    sub = helper.make_node("Sub", ["x", "m"], ["y"])
+    graph = helper.make_graph(
+        [mean, sub],
+        "batch_centering",
+        [_tensor("x", TensorProto.FLOAT, 2)],
+        [_tensor("y", TensorProto.FLOAT, 2)],
+    )
+    return _serialize(graph)

@@ -362,9 +362,14 @@ async def test_externally_killed_store_is_failed(experiment: Experiment) -> None
     assert "redis" in psutil.Process(pid).name()
     psutil.Process(pid).kill()
     await _wait_status(experiment, db, Status.FAILED)
-    (record,) = experiment.summary(format="records")
+    (record,) = [r for r in experiment.summary(format="records") if r["name"] == db.name + "_0"]
     assert record["status"] == "Failed"
     assert record["returncode"] == -9
+    with anyio.fail_after(10):  # a shard's worker is stopped when the shard dies
+        while True:
+            if experiment.summary(format="records")[1]["status"] == "Cancelled":
+                break
+            await anyio.sleep(0.02)
     assert not await db.is_active()
     # A failed store may be started again.
     await experiment.start(db)

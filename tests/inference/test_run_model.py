@@ -1,0 +1,282 @@
+"""Models next to the data, end to end: a real store, its real inference worker, real models."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import anyio
+import numpy as np
+import onnxruntime as ort
+import pytest
+import redis.asyncio as aioredis
+
+from smartflow import (
+    Client,
+    ClientConfig,
+    Experiment,
+    InvalidArgumentError,
+    InvalidModelError,
+    KeyNotFoundError,
+    ModelInputError,
+    Orchestrator,
+    RunTimeoutError,
+    UnsupportedTypeError,
+    WorkerCrashedError,
+)
+from smartflow.client import _runs as runs
+from tests.client._helpers import snapshot
+from tests.inference import models
+
+RTOL = ATOL = 1e-5
+
+
+def _worker_pid(experiment: Experiment, shard: str = "orchestrator_0") -> int:
+    (record,) = [r for r in experiment.summary(format="records") if r["name"] == f"{shard}.worker"]
+    return int(record["job_id"])
+
+
+async def _until(check, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(within):
+        while True:
+            if await check():
+                return
+            await anyio.sleep(0.02)
+
+
+async def test_mlp_and_sklearn_match_their_references(client: Client) -> None:
+    mlp, mlp_ref = models.mlp()
+    forest, forest_ref = models.sklearn_model()
+    await client.set_model("mlp", mlp)
+    await client.set_model("forest", forest, device="cpu")
+    rng = np.random.default_rng(1)
+    for batch in (1, 64):
+        x = rng.random((batch, 128), dtype=np.float32)
+        features = rng.random((batch, 8), dtype=np.float32)
+        await client.put_tensors({"x": x, "features": features})
+        await client.run_model("mlp", inputs=["x"], outputs=["y"])
+        await client.run_model("forest", inputs=["features"], outputs=["pred"])
+        np.testing.assert_allclose(await client.get_tensor("y"), mlp_ref(x), RTOL, ATOL)
+        np.testing.assert_allclose(
+            await client.get_tensor("pred"), forest_ref(features), RTOL, ATOL
+        )
+
+
+async def test_several_inputs_and_outputs(client: Client) -> None:
+    await client.set_model("add", models.add_model(), inputs=["a", "b"], outputs=["sum", "diff"])
+    a, b = np.ones((4, 3), np.float32), np.full((4, 3), 2, np.float32)
+    await client.put_tensors({"a": a, "b": b})
+    await client.run_model("add", ["a", "b"], ["s", "d"])
+    got = await client.get_tensors(["s", "d"])
+    np.testing.assert_array_equal(got["s"], a + b)
+    np.testing.assert_array_equal(got["d"], a - b)
+
+
+async def test_infer_puts_runs_gets_and_cleans_up(client: Client, raw: aioredis.Redis) -> None:
+    mlp, ref = models.mlp()
+    await client.set_model("mlp", mlp)
+    await client.set_model("add", models.add_model())
+    before = set(await raw.keys("*"))
+    x = np.random.default_rng(2).random((5, 128), dtype=np.float32)
+    (y,) = await client.infer("mlp", [x])
+    np.testing.assert_allclose(y, ref(x), RTOL, ATOL)
+    total, diff = await client.infer("add", {"a": x[:, :3], "b": x[:, :3]})
+    np.testing.assert_array_equal(total, 2 * x[:, :3])
+    assert not diff.any()
+    with pytest.raises(ModelInputError):
+        await client.infer("mlp", [x[:, :5]])
+    assert set(await raw.keys("*")) == before, "no temporary tensor is left behind"
+
+
+async def test_model_lifecycle(client: Client, raw: aioredis.Redis) -> None:
+    mlp, _ = models.mlp(n_in=4, hidden=8, n_out=2)
+    assert not await client.model_exists("m")
+    await client.set_model("m", mlp, tag="v1")
+    assert await client.model_exists("m") and await client.poll_model("m", 5, 2)
+    assert await client.get_model("m") == mlp
+    assert not [k for k in await raw.keys("*") if b"pending" in k]
+    await client.delete_model("m")
+    await client.delete_model("m")  # twice is no error
+    assert not await client.model_exists("m")
+    await client.put_tensor("x", np.ones((1, 4), np.float32))
+    with pytest.raises(KeyNotFoundError, match="'m' does not exist"):
+        await client.run_model("m", ["x"], ["y"])
+    with pytest.raises(KeyNotFoundError):
+        await client.get_model("m")
+
+
+async def test_a_new_version_replaces_the_loaded_one(client: Client) -> None:
+    small_a, ref_a = models.mlp(n_in=4, hidden=8, n_out=2, seed=1)
+    small_b, ref_b = models.mlp(n_in=4, hidden=8, n_out=2, seed=2)
+    x = np.ones((3, 4), np.float32)
+    await client.put_tensor("x", x)
+    for data, ref in ((small_a, ref_a), (small_b, ref_b), (small_a, ref_a)):
+        await client.set_model("m", data)
+        await client.run_model("m", ["x"], ["y"])
+        np.testing.assert_allclose(await client.get_tensor("y"), ref(x), RTOL, ATOL)
+
+
+async def test_bytes_that_are_not_a_model_are_refused_at_set_model(
+    client: Client, raw: aioredis.Redis
+) -> None:
+    mlp, ref = models.mlp(n_in=4, hidden=8, n_out=2)
+    await client.set_model("m", mlp)
+    before = await snapshot(raw)
+    with pytest.raises(InvalidModelError, match="cannot be loaded"):
+        await client.set_model("m", b"this is not an onnx model")
+    with pytest.raises(InvalidModelError):
+        await client.set_model("m", mlp, inputs=["wrong_name"])
+    assert await snapshot(raw) == before, "the earlier model is untouched, nothing pending left"
+    x = np.ones((2, 4), np.float32)
+    await client.put_tensor("x", x)
+    await client.run_model("m", ["x"], ["y"])
+    np.testing.assert_allclose(await client.get_tensor("y"), ref(x), RTOL, ATOL)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"backend": "TORCH"}, InvalidArgumentError),
+        ({"device": "TPU"}, InvalidArgumentError),
+        ({"batch_size": -1}, InvalidArgumentError),
+        ({"min_batch_size": 8, "batch_size": 4}, InvalidArgumentError),
+        ({"inputs": [3]}, UnsupportedTypeError),
+        ({"tag": 7}, UnsupportedTypeError),
+    ],
+)
+async def test_bad_set_model_arguments(client: Client, raw: aioredis.Redis, kwargs, error) -> None:  # type: ignore[no-untyped-def]
+    mlp, _ = models.mlp(n_in=4, hidden=8, n_out=2)
+    with pytest.raises(error):
+        await client.set_model("m", mlp, **kwargs)
+    assert await raw.keys("*") == []
+
+
+@pytest.mark.skipif(
+    "CUDAExecutionProvider" in ort.get_available_providers(),
+    reason="this onnxruntime has a GPU provider: the no-GPU refusal cannot be shown here",
+)
+async def test_asking_for_a_gpu_without_one_is_refused(client: Client, raw: aioredis.Redis) -> None:
+    mlp, _ = models.mlp(n_in=4, hidden=8, n_out=2)
+    with pytest.raises(InvalidModelError, match="no GPU support"):
+        await client.set_model("m", mlp, device="GPU:0")
+    assert await raw.keys("*") == []
+
+
+async def test_bad_run_inputs_name_the_problem(client: Client) -> None:
+    await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
+    await client.set_model("ints", models.identity_int64())
+    await client.put_tensors(
+        {
+            "wide": np.ones((2, 5), np.float32),
+            "floats": np.ones((2, 4), np.float32),
+            "flat": np.ones(4, np.float32),
+        }
+    )
+    with pytest.raises(ModelInputError, match=r"input 'x' must have shape \['batch', 4\]"):
+        await client.run_model("mlp", ["wide"], ["y"])
+    with pytest.raises(ModelInputError, match="input 'x' must have shape"):
+        await client.run_model("mlp", ["flat"], ["y"])
+    with pytest.raises(ModelInputError, match="must be int64, got float32"):
+        await client.run_model("ints", ["floats"], ["y"])
+    with pytest.raises(ModelInputError, match="takes 1 inputs"):
+        await client.run_model("mlp", ["floats", "floats"], ["y"])
+    with pytest.raises(ModelInputError, match="has 1 outputs"):
+        await client.run_model("mlp", ["floats"], ["y", "z"])
+    with pytest.raises(KeyNotFoundError, match="'missing'"):
+        await client.run_model("mlp", ["missing"], ["y"])
+    with pytest.raises(InvalidArgumentError):
+        await client.run_model("mlp", [], ["y"])
+    await client.run_model("mlp", ["floats"], ["y"])  # the worker is fine after all that
+    assert (await client.get_tensor("y")).shape == (2, 2)
+
+
+async def test_a_run_timeout_is_typed_and_the_worker_recovers(
+    experiment: Experiment, store: Orchestrator, raw: aioredis.Redis
+) -> None:
+    config = ClientConfig(run_timeout=0.3)
+    async with Client(address=store.get_address()[0], config=config) as client:
+        await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
+        await client.put_tensor("x", np.ones((1, 4), np.float32))
+        pid = _worker_pid(experiment)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(RunTimeoutError, match=r"0\.3 s"):
+                await client.run_model("mlp", ["x"], ["y"])
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        await client.run_model("mlp", ["x"], ["y"])
+        assert (await client.get_tensor("y")).shape == (1, 2)
+
+
+async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
+    experiment: Experiment, client: Client, raw: aioredis.Redis
+) -> None:
+    await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
+    await client.put_tensor("x", np.ones((1, 4), np.float32))
+    await client.run_model("mlp", ["x"], ["y"])  # the worker is up and blocked on its queue
+    pid = _worker_pid(experiment)
+    os.kill(pid, signal.SIGSTOP)  # the store still hands it the next request
+    busy = runs.busy_key("0")
+    outcome: list[BaseException] = []
+
+    async def run() -> None:
+        try:
+            await client.run_model("mlp", ["x"], ["y"])
+        except WorkerCrashedError as exc:
+            outcome.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run)
+        await _until(lambda: _has_items(raw, busy))  # taken, never to be answered
+        os.kill(pid, signal.SIGKILL)
+    assert len(outcome) == 1 and "died while running" in str(outcome[0])
+    assert _worker_pid(experiment) != pid, "the supervisor started a new worker"
+    await client.run_model("mlp", ["x"], ["y"])
+    assert await raw.llen(busy) == 0
+
+
+async def _has_items(r: aioredis.Redis, key: bytes) -> bool:
+    return await r.llen(key) > 0
+
+
+async def test_concurrent_runs_are_joined_into_batches(client: Client) -> None:
+    """Batch-centering outputs zeros for a row run alone and non-zeros for rows run together,
+    so the results show whether the worker joined the requests."""
+    await client.set_model(
+        "center", models.batch_centering(), batch_size=16, min_batch_size=8, min_batch_timeout=5000
+    )
+    await client.set_model("alone", models.batch_centering())
+    rows = {f"r{i}": np.array([[float(i), -float(i)]], np.float32) for i in range(8)}
+    await client.put_tensors(rows)
+
+    async def run(model: str, name: str) -> None:
+        await client.run_model(model, [name], [f"{model}.{name}"])
+
+    for model in ("center", "alone"):
+        async with anyio.create_task_group() as tg:
+            for name in rows:
+                tg.start_soon(run, model, name)
+    joined = await client.get_tensors([f"center.{n}" for n in rows])
+    alone = await client.get_tensors([f"alone.{n}" for n in rows])
+    assert all(not a.any() for a in alone.values()), "unbatched rows are centred on themselves"
+    stacked = np.concatenate([joined[f"center.{n}"] for n in rows])
+    values = np.concatenate(list(rows.values()))
+    np.testing.assert_allclose(stacked, values - values.mean(axis=0), RTOL, ATOL)
+
+
+async def test_models_run_on_every_shard_of_a_cluster(cluster: Orchestrator) -> None:
+    mlp, ref = models.mlp(n_in=4, hidden=8, n_out=2)
+    async with Client(address=",".join(cluster.get_address()), cluster=True) as client:
+        await client.set_model("mlp", mlp)
+        x = np.arange(8, dtype=np.float32).reshape(2, 4)
+        names = [f"x{i}" for i in range(12)]  # spread over the three shards
+        await client.put_tensors({n: x for n in names})
+        for n in names:
+            await client.run_model("mlp", [n], [f"{{{n}}}.y"])
+        results = await client.get_tensors([f"{{{n}}}.y" for n in names])
+        for y in results.values():
+            np.testing.assert_allclose(y, ref(x), RTOL, ATOL)
+        (y,) = await client.infer("mlp", [x])
+        np.testing.assert_allclose(y, ref(x), RTOL, ATOL)
+        await client.delete_model("mlp")
+        assert not await client.model_exists("mlp")
