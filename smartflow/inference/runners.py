@@ -110,7 +110,7 @@ class Script:
         self.namespace: dict = {"np": np, "numpy": np, "__name__": f"smartflow_script_{name}"}
         try:
             exec(compile(record.data.decode(), f"<script {name}>", "exec"), self.namespace)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a script's sys.exit() must not end the worker
             raise InvalidModelError(f"script {name!r} does not run: {exc!r}") from exc
 
     def run(self, function: str, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -119,7 +119,7 @@ class Script:
             raise ModelInputError(f"script {self.name!r} has no function {function!r}")
         try:
             result = fn(*arrays)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise InferenceError(f"script {self.name!r} {function}() raised {exc!r}") from exc
         results = list(result) if isinstance(result, list | tuple) else [result]
         return [np.asarray(r) for r in results]
