@@ -96,7 +96,7 @@ class ModelOps(TensorOps):
     async def delete_model(self, name: str) -> None:
         """Delete a model (or script) from every shard; deleting a missing one is no error."""
         stored = self._stored(name, write=False)
-        for pool in self._router.pools():
+        for pool in self._router.shard_pools():
             tag = self._router.tag_for(pool)
             keys = [runs.model_key(tag, stored), runs.version_key(tag, stored)]
             await self._on(pool, f"delete_model {name!r}", lambda c, k=keys: _delete(c, k))
@@ -176,13 +176,13 @@ class ModelOps(TensorOps):
         return stored
 
     def _record_key(self, stored: str) -> bytes:
-        pool = self._router.pools()[0]
+        pool = self._router.shard_pools()[0]
         return runs.model_key(self._router.tag_for(pool), stored)
 
     async def _store_record(self, stored: str, record: runs.ModelRecord) -> None:
         """Write the record under a pending key on every shard, have each worker load it, and
         only then make it the model (any refusal deletes the pending copies)."""
-        pools = self._router.pools()
+        pools = self._router.shard_pools()
         pending = f"{stored}.pending.{record.version}"
         encoded = record.encode()
         what = f"set_model {stored!r}"

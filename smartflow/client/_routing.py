@@ -55,6 +55,10 @@ class SingleRouter:
         """The shard's tag in the run protocol (``smartflow.client._runs``)."""
         return "0"
 
+    def shard_pools(self) -> list[ConnectionPool]:
+        """One pool per shard that serves slots."""
+        return [self._pool]
+
     async def refresh(self) -> None:
         """Nothing to learn: a single store serves every key."""
 
@@ -96,6 +100,12 @@ class ClusterRouter:
 
     def pools(self) -> list[ConnectionPool]:
         return list(self._pools.values())
+
+    def shard_pools(self) -> list[ConnectionPool]:
+        """One pool per shard that serves slots (a seed named differently from the slot map's
+        address, or a replica, is left out)."""
+        unique = {id(pool): pool for pool in self._slots if pool is not None}
+        return list(unique.values())
 
     def tag_for(self, pool: ConnectionPool) -> str:
         """The shard's tag in the run protocol: the smallest integer whose decimal string
