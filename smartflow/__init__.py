@@ -10,6 +10,8 @@ from smartflow.client import DataSet as DataSet
 from smartflow.client import LogLevel as LogLevel
 from smartflow.client import MetaDataType as MetaDataType
 from smartflow.client import SyncClient as SyncClient
+from smartflow.entities import DBModel as DBModel
+from smartflow.entities import DBScript as DBScript
 from smartflow.entities import Ensemble as Ensemble
 from smartflow.entities import Model as Model
 from smartflow.entities import Orchestrator as Orchestrator
@@ -86,6 +88,8 @@ __all__ = [
     "ClientTimeoutError",
     "CommandError",
     "ConnectionFailedError",
+    "DBModel",
+    "DBScript",
     "DataSet",
     "Ensemble",
     "ExecutableNotFoundError",

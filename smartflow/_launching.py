@@ -1,7 +1,8 @@
 """How an experiment starts entities through its supervisor, and waits for them.
 
 Stores first (each ready when it answers); then, for models, their co-located stores, then the
-models themselves, all or nothing: a failure or a cancel leaves nothing it started running.
+models and scripts they declare (loaded into their stores), then the models themselves, all or
+nothing: a failure or a cancel leaves nothing it started running.
 Mixed into :class:`~smartflow.experiment.Experiment`, whose state it uses.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import anyio
 
 from smartflow import _launch_specs
+from smartflow._db_objects_load import check_stores, load_db_objects
 from smartflow._registry import EntityRegistry, colocated_of
 from smartflow._store_start import start_colocated, start_store
 from smartflow.entities.model import Model
@@ -53,11 +55,16 @@ class Launching:
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def _start_models(self, members: list[Model]) -> list[str]:
-        """Start ``members`` (their co-located stores first); returns every actor started."""
+        """Start ``members`` (their co-located stores and declared models first); returns
+        every actor started."""
         stores = self._running_stores()  # start() has refused SSDB clashes already
+        check_stores(members, stores)
         run_id = next(self._run_ids)
         colocated = await self._start_colocated(members, run_id)
         try:
+            loaded = await load_db_objects(members, stores)
+            if loaded:
+                self._log.info("models and scripts loaded", run_id=run_id, count=loaded)
             base_env = dict(os.environ)
             specs = tuple(
                 _launch_specs.model_actor_spec(

@@ -1,7 +1,9 @@
 """Declarative entities: what to launch. attrs data, no processes and no sockets."""
 
+from smartflow.entities.db_objects import DBModel as DBModel
+from smartflow.entities.db_objects import DBScript as DBScript
 from smartflow.entities.ensemble import Ensemble as Ensemble
 from smartflow.entities.model import Model as Model
 from smartflow.entities.orchestrator import Orchestrator as Orchestrator
 
-__all__ = ["Ensemble", "Model", "Orchestrator"]
+__all__ = ["DBModel", "DBScript", "Ensemble", "Model", "Orchestrator"]

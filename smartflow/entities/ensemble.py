@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import attrs
 
+from smartflow.entities._db_methods import DBObjectMethods
 from smartflow.entities._perms import check_strategy, expand, normalise_params
+from smartflow.entities.db_objects import DBModel, DBObject, DBScript, check_unique
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.errors import InvalidArgumentError
 from smartflow.settings.run import RunSettings
 
 
 @attrs.define(eq=False)
-class Ensemble:
-    """A group of member models named ``<name>_<i>``. Create it with ``exp.create_ensemble``."""
+class Ensemble(DBObjectMethods):
+    """A group of member models named ``<name>_<i>``. Create it with ``exp.create_ensemble``.
+
+    Models and scripts added to the ensemble (``add_ml_model`` etc.) are added to every member,
+    present and future, and loaded once into each store the members share."""
 
     name: str = attrs.field(converter=check_entity_name)
     models: list[Model] = attrs.field(factory=list)
     params: dict = attrs.field(factory=dict)
+    db_models: list[DBModel] = attrs.field(factory=list)
+    db_scripts: list[DBScript] = attrs.field(factory=list)
 
     kind = "Ensemble"
 
@@ -64,8 +71,22 @@ class Ensemble:
             )
         if model.ensemble not in (None, self.name):
             raise InvalidArgumentError(f"{model.name!r} already belongs to {model.ensemble!r}")
+        for obj in self._db_objects():
+            check_unique(f"model {model.name!r}", model._db_objects(), obj)
         model.ensemble = self.name
         self.models.append(model)
+        for obj in self._db_objects():
+            if all(obj is not mine for mine in model._db_objects()):
+                model._append_db_object(obj)
+
+    def _add_db_object(self, obj: DBObject) -> None:
+        """Add ``obj`` to the ensemble and every member, or (on a name clash) to none."""
+        check_unique(f"ensemble {self.name!r}", self._db_objects(), obj)
+        for member in self.models:
+            check_unique(f"ensemble member {member.name!r}", member._db_objects(), obj)
+        self._append_db_object(obj)
+        for member in self.models:
+            member._append_db_object(obj)
 
     def attach_generator_files(self, to_copy=None, to_symlink=None, to_configure=None) -> None:
         """Attach the same files to every member."""

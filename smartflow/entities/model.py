@@ -8,8 +8,10 @@ from pathlib import Path
 
 import attrs
 
+from smartflow.entities._db_methods import DBObjectMethods
 from smartflow.entities._perms import ParamValue
 from smartflow.entities.colocated import ColocatedDB, colocated_tcp, colocated_uds
+from smartflow.entities.db_objects import DBModel, DBObject, DBScript, check_unique
 from smartflow.errors import InvalidArgumentError
 from smartflow.settings.run import RunSettings
 
@@ -50,7 +52,7 @@ class GeneratorFiles:
 
 
 @attrs.define(eq=False)
-class Model:
+class Model(DBObjectMethods):
     """An executable launched by an experiment. Create it with ``exp.create_model``."""
 
     name: str = attrs.field(converter=check_entity_name)
@@ -64,6 +66,9 @@ class Model:
     ensemble: str | None = None
     #: The model's own store, started just before it and stopped when it ends.
     colocated_db: ColocatedDB | None = None
+    #: Models and scripts loaded into its store before it starts (``add_ml_model`` etc.).
+    db_models: list[DBModel] = attrs.field(factory=list)
+    db_scripts: list[DBScript] = attrs.field(factory=list)
 
     kind = "Model"
 
@@ -149,6 +154,10 @@ class Model:
             unix_socket, socket_permissions, db_cpus, custom_pinning, debug, db_identifier,
             redis_conf,
         )  # fmt: skip
+
+    def _add_db_object(self, obj: DBObject) -> None:
+        check_unique(f"model {self.name!r}", self._db_objects(), obj)
+        self._append_db_object(obj)
 
     @property
     def colocated(self) -> bool:

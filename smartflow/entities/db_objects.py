@@ -1,0 +1,264 @@
+"""Models and scripts an entity puts into its store when it starts (SmartSim's DBModel/DBScript).
+
+Declared with ``model.add_ml_model(...)``, ``add_script(...)`` or ``add_function(...)`` (the same
+on an ``Ensemble``), checked when declared, and loaded by the experiment just before the
+entity's process starts: into the model's co-located store if it has one, otherwise into every
+running store of the experiment. These records are plain data: they hold bytes, a path or
+source text, and do no I/O beyond checking that a given path exists.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import textwrap
+import types
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
+
+#: Backends the inference worker runs (SmartSim's TF, TORCH and TFLITE have no worker here).
+BACKENDS = ("ONNX",)
+DEVICES = ("CPU", "GPU")
+
+
+@attrs.frozen(eq=False)
+class DBModel:
+    """An ML model to load into the store (see the module docstring)."""
+
+    name: str
+    backend: str
+    model: bytes | None = attrs.field(default=None, repr=False)
+    model_path: Path | None = None
+    device: str = "CPU"
+    devices_per_node: int = 1
+    first_device: int = 0
+    batch_size: int = 0
+    min_batch_size: int = 0
+    min_batch_timeout: int = 0
+    tag: str = ""
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    kind = "model"
+
+    @property
+    def devices(self) -> list[str]:
+        """The device of each copy: ``["CPU"]``, ``["GPU"]``, or ``GPU:<n>`` per GPU used."""
+        return _devices(self.device, self.devices_per_node, self.first_device)
+
+
+@attrs.frozen(eq=False)
+class DBScript:
+    """A script (Python source of functions over numpy arrays) to load into the store.
+
+    ``function`` names the Python function whose source it is, for ``add_function``."""
+
+    name: str
+    script: str | None = attrs.field(default=None, repr=False)
+    script_path: Path | None = None
+    device: str = "CPU"
+    devices_per_node: int = 1
+    first_device: int = 0
+    function: str | None = None
+
+    kind = "script"
+
+    @property
+    def devices(self) -> list[str]:
+        """The device of each copy, as :attr:`DBModel.devices`."""
+        return _devices(self.device, self.devices_per_node, self.first_device)
+
+
+DBObject = DBModel | DBScript
+
+
+def db_model(
+    name: object,
+    backend: object,
+    model: object,
+    model_path: object,
+    device: object,
+    devices_per_node: object,
+    first_device: object,
+    batch_size: object,
+    min_batch_size: object,
+    min_batch_timeout: object,
+    tag: object,
+    inputs: object,
+    outputs: object,
+) -> DBModel:
+    """A checked :class:`DBModel` (the arguments of ``add_ml_model``)."""
+    name = _name(name)
+    data, path = _one_source(name, "model", model, model_path, (bytes, bytearray, memoryview))
+    device, per_node, first = _placement(name, device, devices_per_node, first_device)
+    batch = _count("batch_size", batch_size)
+    min_batch = _count("min_batch_size", min_batch_size)
+    if min_batch and min_batch > batch:
+        raise InvalidArgumentError(
+            f"model {name!r}: min_batch_size {min_batch} needs a batch_size at least as large "
+            f"(batch_size is {batch})"
+        )
+    if not isinstance(tag, str):
+        raise UnsupportedTypeError(f"model {name!r}: tag must be a str, got {tag!r}")
+    return DBModel(
+        name,
+        _backend(name, backend),
+        bytes(data) if data is not None else None,  # type: ignore[arg-type]
+        path,
+        device,
+        per_node,
+        first,
+        batch,
+        min_batch,
+        _count("min_batch_timeout", min_batch_timeout),
+        tag,
+        _names("inputs", inputs),
+        _names("outputs", outputs),
+    )
+
+
+def db_script(
+    name: object,
+    script: object,
+    script_path: object,
+    device: object,
+    devices_per_node: object,
+    first_device: object,
+) -> DBScript:
+    """A checked :class:`DBScript` (the arguments of ``add_script``); inline source must
+    compile."""
+    name = _name(name)
+    source, path = _one_source(name, "script", script, script_path, (str,))
+    if source is not None:
+        _compiles(name, source)  # type: ignore[arg-type]
+    device, per_node, first = _placement(name, device, devices_per_node, first_device)
+    return DBScript(name, source, path, device, per_node, first)  # type: ignore[arg-type]
+
+
+def db_function(
+    name: object, function: object, device: object, devices_per_node: object, first_device: object
+) -> DBScript:
+    """A :class:`DBScript` holding ``function``'s source (the arguments of ``add_function``)."""
+    name = _name(name)
+    if not isinstance(function, types.FunctionType):
+        raise UnsupportedTypeError(
+            f"add_function {name!r}: function must be a Python function (def), got {function!r}"
+        )
+    if function.__name__ == "<lambda>":
+        raise InvalidArgumentError(
+            f"add_function {name!r}: a lambda has no name to run; define it with def"
+        )
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError) as exc:
+        raise InvalidArgumentError(
+            f"add_function {name!r}: the source of {function.__name__} cannot be read ({exc}); "
+            "use add_script with the source text"
+        ) from exc
+    _compiles(name, source)
+    device, per_node, first = _placement(name, device, devices_per_node, first_device)
+    return DBScript(name, source, None, device, per_node, first, function=function.__name__)
+
+
+def check_unique(owner: str, existing: Sequence[DBObject], new: DBObject) -> None:
+    """Refuse a second model or script of one name (they share one namespace in the store)."""
+    for obj in existing:
+        if obj.name == new.name and obj is not new:
+            raise InvalidArgumentError(
+                f"{owner} already has a {obj.kind} named {new.name!r}; choose another name"
+            )
+
+
+# -- argument checks ----------------------------------------------------------------------------
+
+
+def _name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError(f"the name {name!r} must be a non-empty str")
+    if "{" in name or "}" in name:
+        raise InvalidArgumentError(f"the name {name!r} must not contain braces")
+    return name
+
+
+def _one_source(
+    name: str, what: str, value: object, path: object, types_: tuple[type, ...]
+) -> tuple[object, Path | None]:
+    """Exactly one of the inline value and the path to a file that exists."""
+    if (value is None) == (path is None):
+        raise InvalidArgumentError(f"{what} {name!r}: give exactly one of {what}= and {what}_path=")
+    if value is not None:
+        if not isinstance(value, types_):
+            wanted = " or ".join(t.__name__ for t in types_)
+            raise UnsupportedTypeError(
+                f"{what} {name!r}: {what}= must be {wanted}, got {type(value).__name__}"
+            )
+        if not value:
+            raise InvalidArgumentError(f"{what} {name!r}: {what}= is empty")
+        return value, None
+    if not isinstance(path, str | os.PathLike):
+        raise UnsupportedTypeError(f"{what} {name!r}: {what}_path must be a path, got {path!r}")
+    absolute = Path(path).absolute()
+    if not absolute.is_file():
+        raise InvalidArgumentError(f"{what} {name!r}: {absolute} is not an existing file")
+    return None, absolute
+
+
+def _backend(name: str, backend: object) -> str:
+    if not isinstance(backend, str) or backend.upper() not in BACKENDS:
+        raise InvalidArgumentError(
+            f"model {name!r}: backend {backend!r} is not supported; smartflow runs ONNX models "
+            "with onnxruntime (export TensorFlow or PyTorch models to ONNX and use 'ONNX')"
+        )
+    return backend.upper()
+
+
+def _placement(
+    name: str, device: object, devices_per_node: object, first_device: object
+) -> tuple[str, int, int]:
+    """(device, devices_per_node, first_device), as SmartSim checks them."""
+    if not isinstance(device, str) or device.upper() not in DEVICES:
+        raise InvalidArgumentError(f"{name!r}: device {device!r} must be 'CPU' or 'GPU'")
+    device = device.upper()
+    per_node = _count("devices_per_node", devices_per_node)
+    first = _count("first_device", first_device)
+    if per_node < 1:
+        raise InvalidArgumentError(f"{name!r}: devices_per_node must be at least 1")
+    if device == "CPU" and (per_node > 1 or first > 0):
+        raise InvalidArgumentError(
+            f"{name!r}: devices_per_node > 1 and first_device > 0 need device='GPU'"
+        )
+    return device, per_node, first
+
+
+def _devices(device: str, per_node: int, first: int) -> list[str]:
+    if device == "CPU":
+        return ["CPU"]
+    if per_node == 1 and first == 0:
+        return ["GPU"]
+    return [f"GPU:{gpu}" for gpu in range(first, first + per_node)]
+
+
+def _count(what: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
+    return value
+
+
+def _names(what: str, names: object) -> tuple[str, ...]:
+    if names is None:
+        return ()
+    items = [names] if isinstance(names, str) else names
+    if not isinstance(items, list | tuple) or not all(isinstance(n, str) and n for n in items):
+        raise UnsupportedTypeError(f"{what} must be a list of non-empty names, got {names!r}")
+    return tuple(items)
+
+
+def _compiles(name: str, source: str) -> None:
+    try:
+        compile(source, f"<script {name}>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        raise InvalidArgumentError(f"script {name!r} does not compile: {exc}") from exc
