@@ -204,6 +204,7 @@ async def test_a_run_timeout_is_typed_and_the_worker_recovers(
                 await client.run_model("mlp", ["x"], ["y"])
         finally:
             os.kill(pid, signal.SIGCONT)
+    async with Client(address=store.get_address()[0]) as client:  # the default, patient timeout
         await client.run_model("mlp", ["x"], ["y"])
         assert (await client.get_tensor("y")).shape == (1, 2)
 
