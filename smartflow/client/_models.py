@@ -228,7 +228,10 @@ class ModelOps(TensorOps):
         """Send ``request`` to ``pool``'s worker and wait for its answer; returns the number of
         outputs it wrote."""
         tag = self._router.tag_for(pool)
-        timeout = self._config.run_timeout
+        # Loading may wait for a worker that is still starting, and builds a session: it is
+        # bounded like any command, not like a run.
+        config = self._config
+        timeout = config.command_timeout if request.op == "load" else config.run_timeout
         answer = await self._on(
             pool,
             what,
