@@ -29,6 +29,10 @@ from smartflow.inference.cache import ModelCache
 from smartflow.inference.queue import Queue
 from smartflow.inference.runners import OnnxModel, Script
 
+#: Rounds whose inputs total less than this run on the worker's event loop: the loop has
+#: nothing else to do meanwhile, and a hop to a thread costs more than a small model's run.
+INLINE_BYTES = 4 * 1024 * 1024
+
 
 @attrs.define(eq=False)
 class Job:
@@ -60,28 +64,38 @@ class Job:
 async def handle_jobs(
     client: Client, queue: Queue, cache: ModelCache, jobs: list[Job], log
 ) -> None:  # type: ignore[no-untyped-def]
-    live = [job for job in jobs if job.reply is None]
-    await cache.resolve(queue, {job.request.model for job in live if job.request.op != "load"})
-    jobs += await _wait_for_min_batches(queue, cache, live)
-    live = [job for job in jobs if job.reply is None]
-    for job in live:
-        if job.request.op == "load":
+    await _prepare(client, queue, cache, jobs)
+    extra = await _wait_for_min_batches(queue, cache, jobs)
+    await _prepare(client, queue, cache, extra)
+    jobs += extra
+    for job in jobs:
+        if job.reply is None and job.request.op == "load":
             await _load(queue, cache, job)
-    runs_ = [job for job in live if job.request.op != "load" and job.reply is None]
-    for job in runs_:
-        if (error := cache.error(job.request.model)) is not None:
-            job.fail(error)
-    runs_ = [job for job in runs_ if job.reply is None]
-    await _fetch_inputs(client, runs_)
-    ready = [job for job in runs_ if job.reply is None]
-    if ready:
+    ready = [job for job in jobs if job.reply is None and job.request.op != "load"]
+    if sum(a.nbytes for job in ready for a in job.inputs) < INLINE_BYTES:
+        _run_all(cache, ready)  # small: a thread hop would cost more than the run
+    else:
         await anyio.to_thread.run_sync(_run_all, cache, ready)
     await _write_outputs(client, [job for job in ready if job.reply is None])
     for job in jobs:
         if job.reply is None:
             job.fail(InferenceError("the worker finished without an answer"))  # a bug: say so
-        log.debug("answered", request=job.request_id, ok=job.reply.startswith(b'{"ok": true'))
+        log.debug("answered", request=job.request_id, ok=b'"ok": true' in job.reply)
     await queue.answer([(job.raw, job.request_id, job.reply) for job in jobs])
+
+
+async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[Job]) -> None:
+    """Check the models' versions and fetch the runs' inputs, concurrently (two round trips
+    that do not depend on each other); runs of a model that cannot be had fail."""
+    runs_ = [job for job in jobs if job.reply is None and job.request.op != "load"]
+    if not runs_:
+        return
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(cache.resolve, queue, {job.request.model for job in runs_})
+        tg.start_soon(_fetch_inputs, client, runs_)
+    for job in runs_:
+        if job.reply is None and (error := cache.error(job.request.model)) is not None:
+            job.fail(error)
 
 
 async def _wait_for_min_batches(queue: Queue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
@@ -98,7 +112,7 @@ async def _wait_for_min_batches(queue: Queue, cache: ModelCache, jobs: list[Job]
         return any(models.count(m) < cache.record(m).min_batch_size for m in cache.batching(models))
 
     while short() and (left := deadline - time.monotonic()) > 0:
-        taken = await queue.take(64, block_s=left)
+        taken = await queue.take_more(64, within_s=left)
         extra += [Job.of(raw) for raw in taken]
         await cache.resolve(queue, {j.request.model for j in extra if j.request})
     return extra

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import anyio
+
 from smartflow.client import Client
+from smartflow.client import _keyspace as ks
 from smartflow.client import _runs as runs
 from smartflow.client._links import on_fast_path
 from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
+from smartflow.errors import ConnectionFailedError
 
 #: How long one blocking take waits before looping (it wakes at once when a request comes).
 BLOCK_S = 5.0
@@ -29,6 +33,52 @@ class Queue:
         self.tag = client._router.tag_for(pool)
         self._queue = runs.queue_key(self.tag)
         self._busy = runs.busy_key(self.tag)
+        #: Subscribed to the queue's keyspace events, for precise short waits (opened lazily).
+        self._subscriber: RespConnection | None = None
+
+    async def take_more(self, at_most: int, within_s: float) -> list[bytes]:
+        """Take what is queued now; if nothing is, wait up to ``within_s`` for a request and take
+        it. The wait wakes on the queue's keyspace notification: a blocking take's timeout
+        would be rounded up to the store's next cron tick (100 ms at Redis's default ``hz``),
+        far too coarse for a ``min_batch_timeout`` of a few milliseconds."""
+        taken = await self._on("take requests", lambda c: self._drain(c, at_most))
+        if taken or within_s <= 0:
+            return taken
+        try:
+            subscriber = await self._subscribed()
+            with anyio.move_on_after(within_s) as waiting:
+                await ks.next_event(subscriber)
+            if waiting.cancelled_caught:  # it may have stopped mid-message: start afresh
+                self.close()
+        except ConnectionFailedError:  # e.g. dropped for an unread backlog: reopen next time
+            self.close()
+        return await self._on("take requests", lambda c: self._drain(c, at_most))
+
+    async def _subscribed(self) -> RespConnection:
+        if self._subscriber is None:
+            with anyio.fail_after(self._client._config.connect_timeout):
+                conn = await self._pool.open_dedicated()
+            try:
+                flags = await ks.subscribe(conn, [self._queue])
+                if "K" not in flags or not ("l" in flags or "A" in flags):
+                    wanted = ks.union(flags, "Kl")
+                    await self._on("enable list events", lambda c: ks.config_set(c, wanted))
+            except BaseException:
+                conn.close()
+                raise
+            self._subscriber = conn
+        return self._subscriber
+
+    def close(self) -> None:
+        if self._subscriber is not None:
+            self._subscriber.close()
+            self._subscriber = None
+
+    async def _drain(self, conn: RespConnection, at_most: int) -> list[bytes]:
+        await conn.send(pack_command(b"EVAL", _DRAIN, 2, self._queue, self._busy, at_most))
+        more = await conn.read_reply()
+        raise_for_error(more, "take requests")
+        return more or []  # type: ignore[return-value]
 
     async def take(self, at_most: int, block_s: float = BLOCK_S) -> list[bytes]:
         """Block until a request comes (or ``block_s`` passes), then take up to ``at_most``
@@ -42,10 +92,7 @@ class Queue:
         raise_for_error(first, "BLMOVE")
         if first is None:
             return []
-        await conn.send(pack_command(b"EVAL", _DRAIN, 2, self._queue, self._busy, at_most - 1))
-        more = await conn.read_reply()
-        raise_for_error(more, "take requests")
-        return [first, *(more or [])]  # type: ignore[list-item]
+        return [first, *await self._drain(conn, at_most - 1)]  # type: ignore[list-item]
 
     async def answer(self, answers: list[tuple[bytes, str, bytes]]) -> None:
         """Answer requests: (the raw request, its id, the reply), all in one round trip."""
