@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from smartflow.errors import InvalidArgumentError
+import inspect
+import textwrap
+import types
+
+from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 
 
 def count(value: object, what: str) -> int:
@@ -49,3 +53,19 @@ def check_setting(key: object, value: object) -> tuple[str, str]:
             f"store setting {key!r}: value {value!r} must be a str or number"
         )
     return name, str(value)
+
+
+def function_source(function: object, what: str) -> str:
+    """The dedented source of a Python function defined with ``def`` (what ``set_function``
+    and ``add_function`` send to the store)."""
+    if not isinstance(function, types.FunctionType):
+        raise UnsupportedTypeError(f"{what}: expected a Python function (def), got {function!r}")
+    if function.__name__ == "<lambda>":
+        raise InvalidArgumentError(f"{what}: a lambda has no name to run; define it with def")
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError) as exc:
+        raise InvalidArgumentError(
+            f"{what}: the source of {function.__name__} cannot be read ({exc}); "
+            "pass the source text as a script instead"
+        ) from exc

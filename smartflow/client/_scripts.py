@@ -8,12 +8,11 @@ store's host: give the secret only to code you would run there yourself.
 
 from __future__ import annotations
 
-import inspect
-import textwrap
 from collections.abc import Callable, Sequence
 
 import anyio
 
+from smartflow._checks import function_source
 from smartflow.client import _runs as runs
 from smartflow.client._models import ModelOps, _device
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
@@ -42,15 +41,7 @@ class ScriptOps(ModelOps):
         """Store ``function``'s source as a script, as SmartRedis does; run it with
         ``run_script(name, function.__name__, ...)``. It may use ``np`` and its own globals
         defined in the same source only."""
-        if not callable(function) or not hasattr(function, "__code__"):
-            raise UnsupportedTypeError(f"set_function takes a Python function, got {function!r}")
-        try:
-            source = textwrap.dedent(inspect.getsource(function))
-        except (OSError, TypeError) as exc:
-            raise InvalidArgumentError(
-                f"set_function: the source of {function.__name__} cannot be read ({exc}); "
-                "use set_script with the source text"
-            ) from exc
+        source = function_source(function, f"set_function {name!r}")
         await self.set_script(name, source, device)
 
     async def get_script(self, name: str) -> str:

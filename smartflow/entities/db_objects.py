@@ -9,15 +9,13 @@ source text, and do no I/O beyond checking that a given path exists.
 
 from __future__ import annotations
 
-import inspect
 import os
-import textwrap
-import types
 from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 
+from smartflow._checks import function_source
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 
 #: Backends the inference worker runs (SmartSim's TF, TORCH and TFLITE have no worker here).
@@ -144,24 +142,10 @@ def db_function(
 ) -> DBScript:
     """A :class:`DBScript` holding ``function``'s source (the arguments of ``add_function``)."""
     name = _name(name)
-    if not isinstance(function, types.FunctionType):
-        raise UnsupportedTypeError(
-            f"add_function {name!r}: function must be a Python function (def), got {function!r}"
-        )
-    if function.__name__ == "<lambda>":
-        raise InvalidArgumentError(
-            f"add_function {name!r}: a lambda has no name to run; define it with def"
-        )
-    try:
-        source = textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError) as exc:
-        raise InvalidArgumentError(
-            f"add_function {name!r}: the source of {function.__name__} cannot be read ({exc}); "
-            "use add_script with the source text"
-        ) from exc
+    source = function_source(function, f"add_function {name!r}")
     _compiles(name, source)
     device, per_node, first = _placement(name, device, devices_per_node, first_device)
-    return DBScript(name, source, None, device, per_node, first, function=function.__name__)
+    return DBScript(name, source, None, device, per_node, first, function=function.__name__)  # type: ignore[attr-defined]
 
 
 def check_unique(owner: str, existing: Sequence[DBObject], new: DBObject) -> None:
