@@ -86,6 +86,11 @@ class Queue:
         return await self._on("take requests", lambda c: self._take(c, at_most, block_s))
 
     async def _take(self, conn: RespConnection, at_most: int, block_s: float) -> list[bytes]:
+        # Under load the queue is rarely empty: try the non-blocking take first, so a busy
+        # worker spends one round trip per round on taking, not two.
+        taken = await self._drain(conn, at_most)
+        if taken:
+            return taken
         wait = f"{max(block_s, 0.001):.3f}"
         await conn.send(pack_command(b"BLMOVE", self._queue, self._busy, b"LEFT", b"RIGHT", wait))
         first = await conn.read_reply()
