@@ -101,4 +101,7 @@ def preview(model: Model, store_vars: dict[str, str]) -> str:
         )
         suffix = f"_{colo.db_identifier}" if colo.db_identifier else ""
         lines.append(f"  co-located store {colocated_store_name(model)}: {where} (SSDB{suffix})")
+    for obj in [*model.db_models, *model.db_scripts]:
+        source = getattr(obj, "model_path", None) or getattr(obj, "script_path", None) or "inline"
+        lines.append(f"  loads {obj.kind} {obj.name!r} on {', '.join(obj.devices)} ({source})")
     return "\n".join(lines)

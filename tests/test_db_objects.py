@@ -183,6 +183,9 @@ def test_records_hold_the_checked_arguments(experiment: Experiment, tmp_path: Pa
     (script,) = model.db_scripts
     assert isinstance(script, DBScript) and script.function == "twice"
     assert script.script.startswith("def twice(x):") and script.devices == ["CPU"]
+    shown = experiment.preview(model)
+    assert f"loads model 'm' on GPU:1, GPU:2 ({tmp_path / 'm.onnx'})" in shown
+    assert "loads script 'twice' on CPU (inline)" in shown
 
 
 def test_ensemble_objects_go_to_every_member_or_none(experiment: Experiment) -> None:
