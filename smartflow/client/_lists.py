@@ -10,7 +10,7 @@ from __future__ import annotations
 from smartflow.client._core import ClientCore, poll
 from smartflow.client._datasets import dataset_key, get_datasets
 from smartflow.client._prefix import Kind
-from smartflow.client._resp import RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import RespConnection, pack_command, transaction
 from smartflow.client.dataset import DataSet
 from smartflow.errors import InvalidArgumentError, KeyNotFoundError, UnsupportedTypeError
 
@@ -147,14 +147,5 @@ class ListOps(ClientCore):
 
 async def _replace_list(conn: RespConnection, key: bytes, entries: list[bytes]) -> None:
     """DEL and RPUSH in one MULTI on the list's shard: no reader sees it half-written."""
-    commands = [
-        pack_command(b"MULTI"),
-        pack_command(b"DEL", key),
-        pack_command(b"RPUSH", key, *entries),
-        pack_command(b"EXEC"),
-    ]
-    await conn.send(b"".join(commands), replies=len(commands))
-    replies = [await conn.read_reply() for _ in commands]
-    executed = replies[-1] if isinstance(replies[-1], list) else []
-    for reply in replies + executed:
-        raise_for_error(reply, f"copy_list into {key.decode()!r}")
+    commands = [pack_command(b"DEL", key), pack_command(b"RPUSH", key, *entries)]
+    await transaction(conn, commands, f"copy_list into {key.decode()!r}")

@@ -29,7 +29,7 @@ import structlog
 
 from smartflow._log import get_logger
 from smartflow.client._core import ClientCore
-from smartflow.client._resp import RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import RespConnection, pack_command, raise_for_error, transaction
 from smartflow.client.config import LogLevel
 from smartflow.errors import ClientError, InvalidArgumentError, UnsupportedTypeError
 
@@ -144,19 +144,12 @@ def _append(path: str, line: bytes) -> None:
 
 
 async def _push(conn: RespConnection, payload: bytes) -> None:
-    """RPUSH and LTRIM in one MULTI/EXEC; every reply is read before any error is raised."""
-    commands = (
-        pack_command(b"MULTI")
-        + pack_command(b"RPUSH", _KEY, payload)
-        + pack_command(b"LTRIM", _KEY, -MAX_RECORDS, -1)
-        + pack_command(b"EXEC")
-    )
-    await conn.send(commands, replies=4)
-    replies = [await conn.read_reply() for _ in range(4)]
-    for reply in replies:
-        raise_for_error(reply, f"log to {LOG_KEY!r}")
-    for result in replies[3] or []:  # type: ignore[union-attr]
-        raise_for_error(result, f"log to {LOG_KEY!r}")
+    """RPUSH and LTRIM in one MULTI/EXEC."""
+    commands = [
+        pack_command(b"RPUSH", _KEY, payload),
+        pack_command(b"LTRIM", _KEY, -MAX_RECORDS, -1),
+    ]
+    await transaction(conn, commands, f"log to {LOG_KEY!r}")
 
 
 async def _lrange(conn: RespConnection, count: int) -> list:

@@ -19,7 +19,13 @@ from smartflow.client import _tensor_io as tio
 from smartflow.client._core import key_bytes, poll
 from smartflow.client._links import on_fast_path
 from smartflow.client._prefix import Kind
-from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import (
+    ConnectionPool,
+    RespConnection,
+    pack_command,
+    raise_for_error,
+    transaction,
+)
 from smartflow.client._tensors import TensorOps
 from smartflow.errors import (
     InvalidArgumentError,
@@ -210,7 +216,7 @@ class ModelOps(TensorOps):
                     ),
                     pack_command(b"SET", runs.version_key(tag, stored), record.version),
                 ]
-                await self._on(pool, what, lambda c, cm=commands: runs.transaction(c, cm, what))
+                await self._on(pool, what, lambda c, cm=commands: transaction(c, cm, what))
         finally:
             with anyio.CancelScope(shield=True):
                 for pool in pools:

@@ -289,6 +289,24 @@ def raise_for_error(reply: object, what: str) -> None:
         raise CommandError(f"{what}: {reply.message}")
 
 
+async def transaction(conn: RespConnection, commands: list[bytes], what: str) -> list:
+    """MULTI, the commands, EXEC in one round trip; every reply read before any is raised."""
+    await conn.send(
+        pack_command(b"MULTI") + b"".join(commands) + pack_command(b"EXEC"),
+        replies=len(commands) + 2,
+    )
+    replies = [await conn.read_reply() for _ in range(len(commands) + 2)]
+    for reply in replies:
+        raise_for_error(reply, what)
+    executed = replies[-1]
+    if not isinstance(executed, list):
+        raise CommandError(f"{what}: the transaction was aborted")
+    for result in executed:
+        if isinstance(result, ErrorReply):
+            raise_for_error(result, what)
+    return executed
+
+
 class ConnectionPool:
     """Idle connections to one store, at most ``limit`` open at once."""
 

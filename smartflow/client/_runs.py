@@ -22,9 +22,8 @@ import struct
 
 import attrs
 
-from smartflow.client._resp import ErrorReply, RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import RespConnection, pack_command, raise_for_error
 from smartflow.errors import (
-    CommandError,
     InferenceError,
     InvalidModelError,
     KeyNotFoundError,
@@ -169,21 +168,3 @@ async def submit_and_wait(
     await conn.send(pack_command(b"LREM", queue_key(tag), 1, body))
     raise_for_error(await conn.read_reply(), "take back a timed-out request")
     return None
-
-
-async def transaction(conn: RespConnection, commands: list[bytes], what: str) -> list:
-    """MULTI, the commands, EXEC in one round trip; every reply read before any is raised."""
-    await conn.send(
-        pack_command(b"MULTI") + b"".join(commands) + pack_command(b"EXEC"),
-        replies=len(commands) + 2,
-    )
-    replies = [await conn.read_reply() for _ in range(len(commands) + 2)]
-    for reply in replies:
-        raise_for_error(reply, what)
-    executed = replies[-1]
-    if not isinstance(executed, list):
-        raise CommandError(f"{what}: the transaction was aborted")
-    for result in executed:
-        if isinstance(result, ErrorReply):
-            raise_for_error(result, what)
-    return executed
