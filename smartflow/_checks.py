@@ -69,3 +69,42 @@ def function_source(function: object, what: str) -> str:
             f"{what}: the source of {function.__name__} cannot be read ({exc}); "
             "pass the source text as a script instead"
         ) from exc
+
+
+def at_least_zero(value: object, what: str) -> int:
+    """An int >= 0 (a bool is not one)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
+    return value
+
+
+def name_list(names: object, what: str) -> tuple[str, ...]:
+    """None, one name, or a list/tuple of non-empty names, as a tuple."""
+    if names is None:
+        return ()
+    items = [names] if isinstance(names, str) else names
+    if not isinstance(items, list | tuple) or not all(isinstance(n, str) and n for n in items):
+        raise UnsupportedTypeError(f"{what} must be a list of non-empty names, got {names!r}")
+    return tuple(items)
+
+
+def onnx_backend(backend: object, what: str) -> str:
+    """The model backend: ONNX is the one smartflow runs (as "ONNX", whatever the case)."""
+    if not isinstance(backend, str) or backend.upper() != "ONNX":
+        raise InvalidArgumentError(
+            f"{what}: backend {backend!r} is not supported; smartflow runs ONNX models with "
+            "onnxruntime (export TensorFlow or PyTorch models to ONNX and use 'ONNX')"
+        )
+    return "ONNX"
+
+
+def batching(batch_size: object, min_batch_size: object, what: str) -> tuple[int, int]:
+    """(batch_size, min_batch_size), each >= 0, a minimum only with a batch at least as large."""
+    batch = at_least_zero(batch_size, "batch_size")
+    least = at_least_zero(min_batch_size, "min_batch_size")
+    if least and least > batch:
+        raise InvalidArgumentError(
+            f"{what}: min_batch_size {least} needs a batch_size at least as large "
+            f"(batch_size is {batch})"
+        )
+    return batch, least

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import anyio
 import numpy as np
 
+from smartflow._checks import at_least_zero, batching, name_list, onnx_backend
 from smartflow.client import _runs as runs
 from smartflow.client import _tensor_io as tio
 from smartflow.client._core import key_bytes, poll
@@ -58,22 +59,18 @@ class ModelOps(TensorOps):
         ``batch_size``, waiting at most ``min_batch_timeout`` ms for ``min_batch_size``)."""
         if not isinstance(model, bytes | bytearray | memoryview):
             raise UnsupportedTypeError(f"model {name!r}: the model is bytes, got {type(model)}")
+        batch, least = batching(batch_size, min_batch_size, f"model {name!r}")
         record = runs.ModelRecord(
-            backend=_backend(backend),
+            backend=onnx_backend(backend, f"model {name!r}"),
             device=_device(device),
             data=bytes(model),
-            batch_size=_count("batch_size", batch_size),
-            min_batch_size=_count("min_batch_size", min_batch_size),
-            min_batch_timeout=_count("min_batch_timeout", min_batch_timeout),
+            batch_size=batch,
+            min_batch_size=least,
+            min_batch_timeout=at_least_zero(min_batch_timeout, "min_batch_timeout"),
             tag=_text("tag", tag),
-            inputs=_names("inputs", inputs),
-            outputs=_names("outputs", outputs),
+            inputs=name_list(inputs, "inputs"),
+            outputs=name_list(outputs, "outputs"),
         )
-        if record.min_batch_size and not 0 < record.min_batch_size <= record.batch_size:
-            raise InvalidArgumentError(
-                f"min_batch_size {min_batch_size} needs a batch_size at least as large "
-                f"(batch_size is {batch_size})"
-            )
         await self._store_record(self._stored(name, write=True), record)
 
     async def set_model_from_file(
@@ -158,8 +155,8 @@ class ModelOps(TensorOps):
         function: str = "",
     ) -> None:
         """Ask the worker on the shard of the first input to run a model or script function."""
-        in_keys = [self._key_in(Kind.TENSOR, n) for n in _names("inputs", inputs)]
-        out_keys = [self._key_out(Kind.TENSOR, n) for n in _names("outputs", outputs)]
+        in_keys = [self._key_in(Kind.TENSOR, n) for n in name_list(inputs, "inputs")]
+        out_keys = [self._key_out(Kind.TENSOR, n) for n in name_list(outputs, "outputs")]
         if not in_keys or not out_keys:
             raise InvalidArgumentError(f"{what}: give at least one input and one output")
         request = runs.Request(
@@ -264,38 +261,13 @@ async def _delete(conn: RespConnection, keys: list[bytes]) -> None:
     raise_for_error(await conn.read_reply(), "DEL")
 
 
-def _backend(backend: object) -> str:
-    if not isinstance(backend, str) or backend.upper() != "ONNX":
-        raise InvalidArgumentError(
-            f"backend {backend!r} is not supported: smartflow runs ONNX models with onnxruntime "
-            "(export TensorFlow or PyTorch models to ONNX; see the README)"
-        )
-    return "ONNX"
-
-
 def _device(device: object) -> str:
     if not isinstance(device, str) or not _DEVICE.fullmatch(device.upper()):
         raise InvalidArgumentError(f"device {device!r} must be 'CPU', 'GPU' or 'GPU:<n>'")
     return device.upper()
 
 
-def _count(what: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
-    return value
-
-
 def _text(what: str, value: object) -> str:
     if not isinstance(value, str):
         raise UnsupportedTypeError(f"{what} must be a str, got {type(value).__name__}")
     return value
-
-
-def _names(what: str, names: Sequence[str] | None) -> tuple[str, ...]:
-    if names is None:
-        return ()
-    if isinstance(names, str):
-        names = [names]
-    if not all(isinstance(n, str) and n for n in names):
-        raise UnsupportedTypeError(f"{what} must be a list of non-empty names, got {names!r}")
-    return tuple(names)

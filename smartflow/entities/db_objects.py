@@ -15,11 +15,16 @@ from pathlib import Path
 
 import attrs
 
-from smartflow._checks import function_source
+from smartflow._checks import (
+    at_least_zero,
+    batching,
+    function_source,
+    name_list,
+    onnx_backend,
+)
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 
 #: Backends the inference worker runs (SmartSim's TF, TORCH and TFLITE have no worker here).
-BACKENDS = ("ONNX",)
 DEVICES = ("CPU", "GPU")
 
 
@@ -93,18 +98,12 @@ def db_model(
     name = _name(name)
     data, path = _one_source(name, "model", model, model_path, (bytes, bytearray, memoryview))
     device, per_node, first = _placement(name, device, devices_per_node, first_device)
-    batch = _count("batch_size", batch_size)
-    min_batch = _count("min_batch_size", min_batch_size)
-    if min_batch and min_batch > batch:
-        raise InvalidArgumentError(
-            f"model {name!r}: min_batch_size {min_batch} needs a batch_size at least as large "
-            f"(batch_size is {batch})"
-        )
+    batch, min_batch = batching(batch_size, min_batch_size, f"model {name!r}")
     if not isinstance(tag, str):
         raise UnsupportedTypeError(f"model {name!r}: tag must be a str, got {tag!r}")
     return DBModel(
         name,
-        _backend(name, backend),
+        onnx_backend(backend, f"model {name!r}"),
         bytes(data) if data is not None else None,  # type: ignore[arg-type]
         path,
         device,
@@ -112,10 +111,10 @@ def db_model(
         first,
         batch,
         min_batch,
-        _count("min_batch_timeout", min_batch_timeout),
+        at_least_zero(min_batch_timeout, "min_batch_timeout"),
         tag,
-        _names("inputs", inputs),
-        _names("outputs", outputs),
+        name_list(inputs, "inputs"),
+        name_list(outputs, "outputs"),
     )
 
 
@@ -191,15 +190,6 @@ def _one_source(
     return None, absolute
 
 
-def _backend(name: str, backend: object) -> str:
-    if not isinstance(backend, str) or backend.upper() not in BACKENDS:
-        raise InvalidArgumentError(
-            f"model {name!r}: backend {backend!r} is not supported; smartflow runs ONNX models "
-            "with onnxruntime (export TensorFlow or PyTorch models to ONNX and use 'ONNX')"
-        )
-    return backend.upper()
-
-
 def _placement(
     name: str, device: object, devices_per_node: object, first_device: object
 ) -> tuple[str, int, int]:
@@ -207,8 +197,8 @@ def _placement(
     if not isinstance(device, str) or device.upper() not in DEVICES:
         raise InvalidArgumentError(f"{name!r}: device {device!r} must be 'CPU' or 'GPU'")
     device = device.upper()
-    per_node = _count("devices_per_node", devices_per_node)
-    first = _count("first_device", first_device)
+    per_node = at_least_zero(devices_per_node, "devices_per_node")
+    first = at_least_zero(first_device, "first_device")
     if per_node < 1:
         raise InvalidArgumentError(f"{name!r}: devices_per_node must be at least 1")
     if device == "CPU" and (per_node > 1 or first > 0):
@@ -224,21 +214,6 @@ def _devices(device: str, per_node: int, first: int) -> list[str]:
     if per_node == 1 and first == 0:
         return ["GPU"]
     return [f"GPU:{gpu}" for gpu in range(first, first + per_node)]
-
-
-def _count(what: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
-    return value
-
-
-def _names(what: str, names: object) -> tuple[str, ...]:
-    if names is None:
-        return ()
-    items = [names] if isinstance(names, str) else names
-    if not isinstance(items, list | tuple) or not all(isinstance(n, str) and n for n in items):
-        raise UnsupportedTypeError(f"{what} must be a list of non-empty names, got {names!r}")
-    return tuple(items)
 
 
 def _compiles(name: str, source: str) -> None:
