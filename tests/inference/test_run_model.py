@@ -25,6 +25,7 @@ from smartflow import (
     WorkerCrashedError,
 )
 from smartflow.client import _runs as runs
+from smartflow.inference.worker import WORKER_CLIENT_NAME
 from tests.client._helpers import snapshot
 from tests.inference import models
 
@@ -214,7 +215,8 @@ async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
 ) -> None:
     await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
     await client.put_tensor("x", np.ones((1, 4), np.float32))
-    await client.run_model("mlp", ["x"], ["y"])  # the worker is up and blocked on its queue
+    await client.run_model("mlp", ["x"], ["y"])  # the worker is up
+    await _until(lambda: _worker_blocked(raw))  # and waiting in a blocking take on its queue
     pid = _worker_pid(experiment)
     os.kill(pid, signal.SIGSTOP)  # the store still hands it the next request
     busy = runs.busy_key("0")
@@ -234,6 +236,12 @@ async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
     assert _worker_pid(experiment) != pid, "the supervisor started a new worker"
     await client.run_model("mlp", ["x"], ["y"])
     assert await raw.llen(busy) == 0
+
+
+async def _worker_blocked(r: aioredis.Redis) -> bool:
+    """The worker has a blocking take pending in the store (CLIENT LIST flag ``b``)."""
+    clients = await r.client_list()
+    return any(c["name"] == WORKER_CLIENT_NAME and "b" in c["flags"] for c in clients)
 
 
 async def _has_items(r: aioredis.Redis, key: bytes) -> bool:
