@@ -118,7 +118,7 @@ class ModelOps(TensorOps):
         arrays = list(inputs.values()) if isinstance(inputs, Mapping) else list(inputs)
         if not arrays:
             raise InvalidArgumentError(f"infer {name!r}: give at least one input array")
-        scratch = f"smartflow.tmp{{{runs.Request('run', name).id}}}:"
+        scratch = f"smartflow.tmp{{{runs.new_id()}}}:"
         items = [
             tio.EncodedTensor.of(f"input {i}", f"{scratch}in{i}".encode(), a)
             for i, a in enumerate(arrays)
@@ -186,7 +186,7 @@ class ModelOps(TensorOps):
         """Write the record under a pending key on every shard, have each worker load it, and
         only then make it the model (any refusal deletes the pending copies)."""
         pools = self._router.shard_pools()
-        pending = f"{stored}.pending.{record.version}"
+        pending = runs.pending_name(stored, record.version)
         encoded = record.encode()
         what = f"set_model {stored!r}"
         errors: list[BaseException] = []

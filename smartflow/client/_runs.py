@@ -49,6 +49,23 @@ ERROR_KINDS: dict[str, type[InferenceError] | type[KeyNotFoundError]] = {
 }
 
 
+_PENDING = ".pending."
+
+
+def pending_name(name: str, version: str) -> str:
+    """Where ``set_model`` puts a record until every worker has loaded it."""
+    return f"{name}{_PENDING}{version}"
+
+
+def final_name(pending: str) -> str:
+    """The model name a pending record will be stored under."""
+    return pending.rpartition(_PENDING)[0]
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
+
+
 def queue_key(tag: str) -> bytes:
     return f"smartflow.run{{{tag}}}".encode()
 
@@ -82,7 +99,7 @@ class ModelRecord:
     tag: str = ""
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    version: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    version: str = attrs.field(factory=new_id)
 
     def encode(self) -> bytes:
         meta = attrs.asdict(self, filter=lambda a, _: a.name != "data")
@@ -114,7 +131,7 @@ class Request:
     #: When set, output ``i`` goes to ``output_prefix + str(i)`` for every output the model
     #: has, and the reply says how many (``infer``); ``outputs`` is then empty.
     output_prefix: str = ""
-    id: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    id: str = attrs.field(factory=new_id)
 
     def encode(self) -> bytes:
         return json.dumps(attrs.asdict(self), separators=(",", ":")).encode()

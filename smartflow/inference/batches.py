@@ -101,21 +101,24 @@ async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[J
 async def _wait_for_min_batches(queue: Queue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
     """Take more requests while a batching model has fewer than its ``min_batch_size``."""
     extra: list[Job] = []
-    waits = [cache.record(job.request.model) for job in jobs if job.request.op == "run"]
+    waits = [cache.record(job.request.model) for job in jobs if _is_run(job)]
     waits = [r for r in waits if r is not None and r.batch_size and r.min_batch_size > 1]
     if not waits:
         return extra
     deadline = time.monotonic() + max(r.min_batch_timeout for r in waits) / 1000
 
     def short() -> bool:
-        models = [j.request.model for j in jobs + extra if j.request and j.request.op == "run"]
+        models = [j.request.model for j in jobs + extra if _is_run(j)]
         return any(models.count(m) < cache.record(m).min_batch_size for m in cache.batching(models))
 
     while short() and (left := deadline - time.monotonic()) > 0:
         taken = await queue.take_more(64, within_s=left)
-        extra += [Job.of(raw) for raw in taken]
-        await cache.resolve(queue, {j.request.model for j in extra if j.request})
+        extra += [Job.of(raw) for raw in taken]  # their models are resolved with their inputs
     return extra
+
+
+def _is_run(job: Job) -> bool:
+    return job.request is not None and job.request.op == "run"
 
 
 async def _load(queue: Queue, cache: ModelCache, job: Job) -> None:

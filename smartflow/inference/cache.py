@@ -14,8 +14,6 @@ from smartflow.errors import KeyNotFoundError, SmartflowError
 from smartflow.inference.queue import Queue
 from smartflow.inference.runners import OnnxModel, Script, build
 
-_PENDING = ".pending."
-
 
 class ModelCache:
     def __init__(self) -> None:
@@ -48,7 +46,7 @@ class ModelCache:
         """Load a model ``set_model`` has not committed yet; on success it is also cached under
         its final name at its coming version, so the first run needs no load."""
         (value,) = await queue.get([runs.model_key(queue.tag, pending)])
-        final, _, _ = pending.rpartition(_PENDING)
+        final = runs.final_name(pending)
         await self._build(final, value)
         if final in self._errors:
             raise self._errors.pop(final)

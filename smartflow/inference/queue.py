@@ -80,19 +80,20 @@ class Queue:
         raise_for_error(more, "take requests")
         return more or []  # type: ignore[return-value]
 
-    async def take(self, at_most: int, block_s: float = BLOCK_S) -> list[bytes]:
-        """Block until a request comes (or ``block_s`` passes), then take up to ``at_most``
-        of those waiting; each is moved to the busy list as it is taken."""
-        return await self._on("take requests", lambda c: self._take(c, at_most, block_s))
+    async def take(self, at_most: int) -> list[bytes]:
+        """Take up to ``at_most`` waiting requests, blocking until one comes (or
+        :data:`BLOCK_S` passes); each is moved to the busy list as it is taken."""
+        return await self._on("take requests", lambda c: self._take(c, at_most))
 
-    async def _take(self, conn: RespConnection, at_most: int, block_s: float) -> list[bytes]:
+    async def _take(self, conn: RespConnection, at_most: int) -> list[bytes]:
         # Under load the queue is rarely empty: try the non-blocking take first, so a busy
         # worker spends one round trip per round on taking, not two.
         taken = await self._drain(conn, at_most)
         if taken:
             return taken
-        wait = f"{max(block_s, 0.001):.3f}"
-        await conn.send(pack_command(b"BLMOVE", self._queue, self._busy, b"LEFT", b"RIGHT", wait))
+        await conn.send(
+            pack_command(b"BLMOVE", self._queue, self._busy, b"LEFT", b"RIGHT", BLOCK_S)
+        )
         first = await conn.read_reply()
         raise_for_error(first, "BLMOVE")
         if first is None:

@@ -293,3 +293,26 @@ async def test_models_run_on_every_shard_of_a_cluster(cluster: Orchestrator) -> 
         await client.set_model("mlp", mlp)
         await client.delete_model("mlp")
         assert not await client.model_exists("mlp")
+
+
+async def test_a_malformed_request_spoils_no_other_in_its_round(
+    experiment: Experiment, client: Client, raw: aioredis.Redis
+) -> None:
+    """Any Redis client can write to the queue: garbage there is answered and dropped, and a
+    batching model's run taken in the same round still runs, with no worker restart."""
+    await client.set_model("center", models.batch_centering(), batch_size=4, min_batch_size=2)
+    await client.put_tensor("row", np.ones((1, 2), np.float32))
+    await _until(lambda: _worker_blocked(raw))
+    pid = _worker_pid(experiment)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        await raw.rpush(runs.queue_key("0"), b"not json")  # the pending blocking take gets it
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.run_model, "center", ["row"], ["out"])
+            await _until(lambda: _has_items(raw, runs.queue_key("0")))  # queued behind it
+            os.kill(pid, signal.SIGCONT)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert (await client.get_tensor("out")).tolist() == [[0.0, 0.0]]
+    assert _worker_pid(experiment) == pid, "the worker did not crash"
+    assert await raw.llen(runs.busy_key("0")) == 0
