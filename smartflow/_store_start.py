@@ -102,7 +102,15 @@ async def _start_workers(
     """An inference worker beside each shard (each a companion of its shard: it ends with it);
     if they cannot start, the shards are stopped too."""
     specs = tuple(
-        worker_actor_spec(s.name, s.address, s.password, s.workdir, seeds=seeds, run_id=run_id)
+        worker_actor_spec(
+            s.name,
+            s.address,
+            s.password,
+            s.workdir,
+            seeds=seeds,
+            local_socket=s.local_socket,
+            run_id=run_id,
+        )
         for s in shards
     )
     try:

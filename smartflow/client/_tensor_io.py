@@ -68,7 +68,8 @@ def chunk_prefix(key: str) -> str:
     return f"{{{key}}}:chunk:"
 
 
-def _set_parts(items: Sequence[EncodedTensor]) -> Iterator[bytes | memoryview]:
+def set_parts(items: Sequence[EncodedTensor]) -> Iterator[bytes | memoryview]:
+    """The SET commands of ``items``, as parts for ``send_parts`` (payloads are not copied)."""
     for item in items:
         yield _set_prefix(item.key, item.value_len)
         yield item.header
@@ -78,7 +79,7 @@ def _set_parts(items: Sequence[EncodedTensor]) -> Iterator[bytes | memoryview]:
 
 async def put_many(conn: RespConnection, items: Sequence[EncodedTensor]) -> None:
     """SET every tensor in one pipelined round trip."""
-    await conn.send_parts(_set_parts(items), replies=len(items))
+    await conn.send_parts(set_parts(items), replies=len(items))
     for item in items:
         raise_for_error(await conn.read_reply(), f"put_tensor {item.name!r}")
 

@@ -1,10 +1,11 @@
 """One round of the worker: resolve models, fetch inputs, run (batched), write outputs, answer.
 
-Everything taken in a round shares its round trips: one MGET of model versions, one pipelined
-fetch of every input, one write of every output, one pipeline of answers. Concurrent runs of a
-model stored with ``batch_size > 0`` are joined along axis 0 (up to ``batch_size``), run once
-and split back, as RedisAI does; a round waits up to ``min_batch_timeout`` ms for more requests
-while such a model has fewer than ``min_batch_size``.
+Everything taken in a round shares its round trips: one that reads the model versions and every
+input, and one that writes every output, answers, and takes the next round's requests (inputs and
+outputs on other shards of a cluster, or too large for one value, go through the client).
+Concurrent runs of a model stored with ``batch_size > 0`` are joined along axis 0 (up to
+``batch_size``), run once and split back, as RedisAI does; a round waits up to
+``min_batch_timeout`` ms for more requests while such a model has fewer than ``min_batch_size``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import numpy as np
 
 from smartflow.client import Client
 from smartflow.client import _runs as runs
+from smartflow.client import _tensor_io as tio
+from smartflow.client._prefix import Kind
 from smartflow.errors import (
+    CommandError,
     InferenceError,
     InvalidModelError,
     KeyNotFoundError,
@@ -57,13 +61,19 @@ class Job:
     def request_id(self) -> str:
         return self.request.id if self.request else "unknown"
 
+    @property
+    def succeeded(self) -> bool:
+        return self.reply is not None and self.reply.startswith(b'{"ok": true')
+
     def fail(self, error: BaseException) -> None:
         self.reply = runs.error_reply(_kind(error), str(error))
 
 
 async def handle_jobs(
-    client: Client, queue: Queue, cache: ModelCache, jobs: list[Job], log
-) -> None:  # type: ignore[no-untyped-def]
+    client: Client, queue: Queue, cache: ModelCache, jobs: list[Job], take: int, log
+) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """Do one round's ``jobs`` and answer them; returns up to ``take`` requests taken for the
+    next round in the same round trip as the answers."""
     await _prepare(client, queue, cache, jobs)
     extra = await _wait_for_min_batches(queue, cache, jobs)
     await _prepare(client, queue, cache, extra)
@@ -76,26 +86,76 @@ async def handle_jobs(
         _run_all(cache, ready)  # small: a thread hop would cost more than the run
     else:
         await anyio.to_thread.run_sync(_run_all, cache, ready)
-    await _write_outputs(client, [job for job in ready if job.reply is None])
+    here = await _write_elsewhere(client, queue, [job for job in ready if job.reply is None])
     for job in jobs:
         if job.reply is None:
             job.fail(InferenceError("the worker finished without an answer"))  # a bug: say so
-        log.debug("answered", request=job.request_id, ok=b'"ok": true' in job.reply)
-    await queue.answer([(job.raw, job.request_id, job.reply) for job in jobs])
+        log.debug("answered", request=job.request_id, ok=job.succeeded)
+    answers = [(job.raw, job.request_id, job.reply) for job in jobs]
+    try:
+        return await queue.finish(here, answers, take)
+    except CommandError as exc:  # nothing was answered: say why, if the store lets us
+        log.warning("outputs not written", error=str(exc))
+        try:
+            await queue.answer([(job.raw, job.request_id, _failed(job, exc)) for job in jobs])
+        except CommandError as again:  # e.g. still out of memory: the clients will time out
+            log.error("could not answer", error=str(again), requests=len(jobs))
+        return []
+
+
+def _failed(job: Job, error: BaseException) -> bytes:
+    """``job``'s reply once its outputs could not be written (errors stand as they were)."""
+    if job.succeeded:
+        return runs.error_reply(_kind(error), str(error))
+    return job.reply  # type: ignore[return-value]
 
 
 async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[Job]) -> None:
-    """Check the models' versions and fetch the runs' inputs, concurrently (two round trips
-    that do not depend on each other); runs of a model that cannot be had fail."""
+    """Check the models' versions and fetch the runs' inputs: in one round trip where every
+    input lives on this shard, else as two concurrent ones; runs of a model that cannot be
+    had fail."""
     runs_ = [job for job in jobs if job.reply is None and job.request.op != "load"]
     if not runs_:
         return
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(cache.resolve, queue, {job.request.model for job in runs_})
-        tg.start_soon(_fetch_inputs, client, runs_)
+    models = cache.named({job.request.model for job in runs_})
+    names = sorted({name for job in runs_ for name in job.request.inputs})
+    keys = [(client._key_in(Kind.TENSOR, name), name) for name in names]
+    if queue.holds([key for key, _ in keys]):
+        versions, values = await queue.fetch(cache.version_keys(queue, models), keys)
+        await cache.update(queue, models, versions)
+        await _assign_inputs(client, runs_, keys, values)
+    else:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(cache.resolve, queue, set(models))
+            tg.start_soon(_fetch_inputs, client, runs_)
     for job in runs_:
         if job.reply is None and (error := cache.error(job.request.model)) is not None:
             job.fail(error)
+
+
+async def _assign_inputs(
+    client: Client,
+    jobs: list[Job],
+    keys: list[tuple[bytes, str]],
+    values: list[np.ndarray | tio.ChunkedRef | KeyNotFoundError],
+) -> None:
+    """Give each job its inputs from a fetch; a job missing one fails. A tensor stored in
+    chunks is read in full first."""
+    arrays: dict[str, np.ndarray | KeyNotFoundError] = {}
+    for (key, name), value in zip(keys, values, strict=True):
+        if isinstance(value, tio.ChunkedRef):
+            try:
+                value = await client._read_chunked(f"get_tensor {name!r}", key, value)
+            except KeyNotFoundError as exc:
+                value = exc
+        arrays[name] = value
+    for job in jobs:
+        inputs = [arrays[name] for name in job.request.inputs]
+        missing = next((a for a in inputs if isinstance(a, KeyNotFoundError)), None)
+        if missing is not None:
+            job.fail(missing)
+        else:
+            job.inputs = inputs  # type: ignore[assignment]
 
 
 async def _wait_for_min_batches(queue: Queue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
@@ -216,29 +276,49 @@ def _joinable(jobs: Sequence[Job]) -> bool:
     )
 
 
-async def _write_outputs(client: Client, jobs: list[Job]) -> None:
-    tensors: dict[str, np.ndarray] = {}
+async def _write_elsewhere(
+    client: Client, queue: Queue, jobs: list[Job]
+) -> list[tio.EncodedTensor]:
+    """Name every job's outputs and mark it answered; write the outputs that live elsewhere
+    (another shard, or too large for one value) now, and return those this shard holds, for
+    :meth:`Queue.finish` to write with the answers."""
+    here: list[tio.EncodedTensor] = []
+    elsewhere: list[tuple[Job, list[tio.EncodedTensor]]] = []
+    limit = client._config.max_value_bytes
     for job in jobs:
-        request, outputs = job.request, job.outputs or []
-        if request.output_prefix:
-            names = [f"{request.output_prefix}{i}" for i in range(len(outputs))]
-        elif len(request.outputs) != len(outputs):
-            job.fail(ModelInputError(
-                f"model {request.model!r} has {len(outputs)} outputs; the request names "
-                f"{len(request.outputs)}"
-            ))  # fmt: skip
+        names = _output_names(job)
+        if names is None:
             continue
+        items = [
+            tio.EncodedTensor.of(name, client._key_out(Kind.TENSOR, name), array)
+            for name, array in zip(names, job.outputs or [], strict=True)
+        ]
+        if queue.holds([i.key for i in items]) and all(i.value_len <= limit for i in items):
+            here += items
         else:
-            names = list(request.outputs)
-        tensors.update(zip(names, outputs, strict=True))
-        job.reply = runs.ok_outputs(len(outputs))
-    if not tensors:
-        return
-    try:
-        await client.put_tensors(tensors)
-    except SmartflowError as exc:
-        for job in jobs:
-            job.fail(exc)
+            elsewhere.append((job, items))
+        job.reply = runs.ok_outputs(len(items))
+    if elsewhere:
+        try:
+            await client._put_items([item for _, items in elsewhere for item in items])
+        except SmartflowError as exc:
+            for job, _ in elsewhere:
+                job.fail(exc)
+    return here
+
+
+def _output_names(job: Job) -> list[str] | None:
+    """Where ``job``'s outputs go; None (and the job failed) when it named the wrong number."""
+    request, outputs = job.request, job.outputs or []
+    if request.output_prefix:
+        return [f"{request.output_prefix}{i}" for i in range(len(outputs))]
+    if len(request.outputs) != len(outputs):
+        job.fail(ModelInputError(
+            f"model {request.model!r} has {len(outputs)} outputs; the request names "
+            f"{len(request.outputs)}"
+        ))  # fmt: skip
+        return None
+    return list(request.outputs)
 
 
 def _kind(error: BaseException) -> str:

@@ -1,8 +1,9 @@
 """Loaded models and scripts, by name and version: a model is loaded once per version.
 
 Before each round the worker reads the version token of every model it is asked for (one MGET on
-its shard); a token it has not loaded yet makes it read the record and build the runner, in a
-worker thread (onnxruntime's session building is CPU work).
+its shard, sent with the round's input fetch where it can be); a token it has not loaded yet
+makes it read the record and build the runner, in a worker thread (onnxruntime's session
+building is CPU work).
 """
 
 from __future__ import annotations
@@ -22,12 +23,22 @@ class ModelCache:
 
     async def resolve(self, queue: Queue, names: set[str]) -> None:
         """Make sure every named model is loaded at its current version (or note why not)."""
-        names = {n for n in names if n}
-        self._errors = {n: e for n, e in self._errors.items() if n not in names}
-        if not names:
-            return
-        ordered = sorted(names)
-        versions = await queue.get([runs.version_key(queue.tag, n) for n in ordered])
+        ordered = self.named(names)
+        if ordered:
+            await self.update(queue, ordered, await queue.get(self.version_keys(queue, ordered)))
+
+    @staticmethod
+    def named(names: set[str]) -> list[str]:
+        return sorted(n for n in names if n)
+
+    @staticmethod
+    def version_keys(queue: Queue, ordered: list[str]) -> list[bytes]:
+        return [runs.version_key(queue.tag, n) for n in ordered]
+
+    async def update(self, queue: Queue, ordered: list[str], versions: list[bytes | None]) -> None:
+        """Given the current version tokens of ``ordered`` models, load those not loaded at that
+        version (their records read in one MGET); note the missing ones."""
+        self._errors = {n: e for n, e in self._errors.items() if n not in ordered}
         stale = []
         for name, version in zip(ordered, versions, strict=True):
             if version is None:

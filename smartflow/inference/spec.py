@@ -27,13 +27,17 @@ def worker_actor_spec(
     workdir: Path,
     *,
     seeds: list[str] | None = None,
+    local_socket: Path | None = None,
     run_id: int = 0,
 ) -> ActorSpec:
-    """The worker of one shard (``seeds``: every shard of its cluster, for a clustered store).
+    """The worker of one shard (``seeds``: every shard of its cluster, for a clustered store;
+    ``local_socket``: the unix socket the shard also serves on, tried before its address).
     The secret travels in the environment, never on the command line."""
     argv = [sys.executable, "-m", "smartflow.inference.worker", "--shard", shard_address]
     if seeds:
         argv += ["--cluster", ",".join(seeds)]
+    if local_socket is not None:
+        argv += ["--local", str(local_socket)]
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env["SSDB_PASSWORD"] = password
     log = workdir / f"{worker_name(shard_name)}.log"

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import attrs
 
+#: The longest unix socket path (sun_path holds 108 bytes, the last a NUL).
+_UNIX_PATH_MAX = 107
+
 
 @attrs.frozen
 class ShardConfig:
@@ -37,6 +40,16 @@ class ShardConfig:
         return f"{self.host}:{self.port}"
 
     @property
+    def local_socket(self) -> Path | None:
+        """A unix socket a TCP shard also serves on, for the processes beside it (its inference
+        worker): cheaper than loopback TCP. None where the shard is already on a unix socket or
+        the path would be too long for one (the limit is 107 bytes)."""
+        if self.unix_socket is not None:
+            return None
+        path = self.workdir / f"{self.name}.sock"
+        return path if len(str(path).encode()) <= _UNIX_PATH_MAX else None
+
+    @property
     def logfile(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
@@ -55,6 +68,8 @@ class ShardConfig:
             ]
         else:
             listen = [f"bind {self.host}", f"port {self.port}"]
+            if self.local_socket is not None:
+                listen += [f'unixsocket "{self.local_socket}"', "unixsocketperm 700"]
         lines = [
             *listen,
             f'requirepass "{self.password}"',

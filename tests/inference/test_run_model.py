@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+from contextlib import AsyncExitStack
 
 import anyio
 import numpy as np
@@ -25,7 +27,7 @@ from smartflow import (
     WorkerCrashedError,
 )
 from smartflow.client import _runs as runs
-from smartflow.inference.worker import WORKER_CLIENT_NAME
+from smartflow.inference.worker import WORKER_CLIENT_NAME, _near_client
 from tests.client._helpers import snapshot
 from tests.inference import models
 
@@ -244,6 +246,27 @@ async def _worker_blocked(r: aioredis.Redis) -> bool:
     return any(c["name"] == WORKER_CLIENT_NAME and "b" in c["flags"] for c in clients)
 
 
+async def test_the_worker_reaches_its_shard_by_unix_socket(raw: aioredis.Redis) -> None:
+    """A TCP shard also serves a unix socket in its directory, and its worker (beside it)
+    talks to it over that socket, cheaper than loopback TCP."""
+    await _until(lambda: _worker_blocked(raw))
+    workers = [c for c in await raw.client_list() if c["name"] == WORKER_CLIENT_NAME]
+    assert workers, "the worker is connected"
+    # a unix client's address is the socket's path (which Redis may cut short), not host:port
+    assert all(c["addr"].startswith("/") for c in workers), workers
+
+
+async def test_a_worker_away_from_its_shard_falls_back_to_its_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A socket file it cannot connect to (the shard runs on another host, say) is no error."""
+    dead = tmp_path / "shard.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(dead))  # a socket file nobody listens on: connecting is refused
+    async with AsyncExitStack() as stack:
+        assert await _near_client(stack, str(dead), ClientConfig()) is None
+        assert await _near_client(stack, str(tmp_path / "none.sock"), ClientConfig()) is None
+        assert await _near_client(stack, None, ClientConfig()) is None
+
+
 async def _has_items(r: aioredis.Redis, key: bytes) -> bool:
     return await r.llen(key) > 0
 
@@ -284,6 +307,10 @@ async def test_models_run_on_every_shard_of_a_cluster(cluster: Orchestrator) -> 
             await client.run_model("mlp", [n], [f"{{{n}}}.y"])
         results = await client.get_tensors([f"{{{n}}}.y" for n in names])
         for y in results.values():
+            np.testing.assert_allclose(y, ref(x), RTOL, ATOL)
+        for i, n in enumerate(names):  # outputs on other shards than the run's
+            await client.run_model("mlp", [n], [f"elsewhere.{i}"])
+        for y in (await client.get_tensors([f"elsewhere.{i}" for i in range(12)])).values():
             np.testing.assert_allclose(y, ref(x), RTOL, ATOL)
         (y,) = await client.infer("mlp", [x])
         np.testing.assert_allclose(y, ref(x), RTOL, ATOL)

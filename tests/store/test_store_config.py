@@ -16,6 +16,7 @@ from smartflow import (
     Orchestrator,
     StoreError,
 )
+from smartflow.store.config import ShardConfig
 
 
 async def _config(db: Orchestrator, key: str) -> list[str]:
@@ -134,3 +135,18 @@ async def test_an_unreachable_shard_changes_no_shard(experiment: Experiment) -> 
         finally:
             await shard.aclose()
     assert values == ["0", "0"]
+
+
+def test_a_tcp_shard_also_serves_a_unix_socket_when_its_path_fits(tmp_path: Path) -> None:
+    """For the processes beside it (its inference worker); a path too long for a unix socket
+    (107 bytes) means TCP only, and a shard already on a unix socket gets no second one."""
+    short = ShardConfig("db_0", "127.0.0.1", 6400, "secret", tmp_path)
+    assert short.local_socket == tmp_path / "db_0.sock"
+    assert f'unixsocket "{tmp_path / "db_0.sock"}"' in short.render()
+    assert "unixsocketperm 700" in short.render()
+    deep = tmp_path / ("d" * (107 - len(str(tmp_path)) - len("/db_0.sock") + 1))
+    long = ShardConfig("db_0", "127.0.0.1", 6400, "secret", deep)
+    assert long.local_socket is None and "unixsocket" not in long.render()
+    colocated = ShardConfig("c", "", 0, "secret", tmp_path, unix_socket=tmp_path / "c.sock")
+    assert colocated.local_socket is None
+    assert colocated.render().count("unixsocket ") == 1
