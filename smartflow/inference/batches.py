@@ -120,17 +120,33 @@ async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[J
     models = cache.named({job.request.model for job in runs_})
     names = sorted({name for job in runs_ for name in job.request.inputs})
     keys = [(client._key_in(Kind.TENSOR, name), name) for name in names]
-    if queue.holds([key for key, _ in keys]):
-        versions, values = await queue.fetch(cache.version_keys(queue, models), keys)
-        await cache.update(queue, models, versions)
-        await _assign_inputs(client, runs_, keys, values)
-    else:
+    here = queue.holds([key for key, _ in keys])
+    if not (here and await _prepare_here(client, queue, cache, runs_, models, keys)):
         async with anyio.create_task_group() as tg:
             tg.start_soon(cache.resolve, queue, set(models))
             tg.start_soon(_fetch_inputs, client, runs_)
     for job in runs_:
         if job.reply is None and (error := cache.error(job.request.model)) is not None:
             job.fail(error)
+
+
+async def _prepare_here(
+    client: Client,
+    queue: Queue,
+    cache: ModelCache,
+    jobs: list[Job],
+    models: list[str],
+    keys: list[tuple[bytes, str]],
+) -> bool:
+    """Versions and inputs, all on this shard, in one round trip; False when the fetch failed
+    as a whole (a key holding no tensor, say), for the slower path to find whose input it is."""
+    try:
+        versions, values = await queue.fetch(cache.version_keys(queue, models), keys)
+    except SmartflowError:
+        return False
+    await cache.update(queue, models, versions)
+    await _assign_inputs(client, jobs, keys, values)
+    return True
 
 
 async def _assign_inputs(
@@ -193,17 +209,13 @@ async def _fetch_inputs(client: Client, jobs: list[Job]) -> None:
     names = sorted({name for job in jobs for name in job.request.inputs})
     try:
         arrays = await client.get_tensors(names) if names else {}
-    except KeyNotFoundError:  # someone's input is missing: find whose, one job at a time
+    except SmartflowError:  # someone's input is missing or no tensor: find whose, job by job
         for job in jobs:
             try:
                 fetched = await client.get_tensors(list(job.request.inputs))
                 job.inputs = [fetched[n] for n in job.request.inputs]
             except SmartflowError as exc:
                 job.fail(exc)
-        return
-    except SmartflowError as exc:
-        for job in jobs:
-            job.fail(exc)
         return
     for job in jobs:
         job.inputs = [arrays[n] for n in job.request.inputs]

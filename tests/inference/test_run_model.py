@@ -17,6 +17,7 @@ from smartflow import (
     Client,
     ClientConfig,
     Experiment,
+    InferenceError,
     InvalidArgumentError,
     InvalidModelError,
     KeyNotFoundError,
@@ -191,6 +192,26 @@ async def test_bad_run_inputs_name_the_problem(client: Client) -> None:
         await client.run_model("mlp", [], ["y"])
     await client.run_model("mlp", ["floats"], ["y"])  # the worker is fine after all that
     assert (await client.get_tensor("y")).shape == (2, 2)
+
+
+async def test_inputs_that_are_not_tensors_fail_only_their_own_run(
+    experiment: Experiment, client: Client, raw: aioredis.Redis
+) -> None:
+    await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
+    await client.put_tensor("floats", np.ones((2, 4), np.float32))
+    await raw.set("text", b"not a tensor at all")
+    await raw.rpush("a-list", b"x")
+    pid = _worker_pid(experiment)
+    with pytest.raises(InferenceError, match="'text'"):
+        await client.run_model("mlp", ["text"], ["y"])
+    with pytest.raises(InferenceError, match="'a-list'"):
+        await client.run_model("mlp", ["a-list"], ["y"])
+    async with anyio.create_task_group() as tg:  # one round: the good run is not spoiled
+        tg.start_soon(client.run_model, "mlp", ["floats"], ["y"])
+        with pytest.raises(InferenceError, match="'text'"):
+            await client.run_model("mlp", ["text"], ["z"])
+    assert (await client.get_tensor("y")).shape == (2, 2)
+    assert _worker_pid(experiment) == pid, "the worker did not crash"
 
 
 async def test_a_run_timeout_is_typed_and_the_worker_recovers(
