@@ -155,6 +155,15 @@ def ok_outputs(count: int) -> bytes:
     return json.dumps({"ok": True, "outputs": count}).encode()
 
 
+#: How every success reply above begins (``json.dumps`` keeps the keys' order).
+_OK_PREFIX = ok_reply()[:-1]
+
+
+def is_ok(reply: bytes) -> bool:
+    """Whether ``reply`` is a success reply, without parsing it."""
+    return reply.startswith(_OK_PREFIX)
+
+
 def raise_for_reply(raw: bytes, what: str) -> int:
     """Turn a worker's error reply into the matching typed error; returns the number of outputs
     an ``output_prefix`` request wrote."""

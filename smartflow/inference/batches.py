@@ -63,7 +63,7 @@ class Job:
 
     @property
     def succeeded(self) -> bool:
-        return self.reply is not None and self.reply.startswith(b'{"ok": true')
+        return self.reply is not None and runs.is_ok(self.reply)
 
     def fail(self, error: BaseException) -> None:
         self.reply = runs.error_reply(_kind(error), str(error))
