@@ -47,10 +47,12 @@ from smartflow.errors import (
 from smartflow.errors import (
     LaunchError as LaunchError,
 )
+from smartflow.errors import MissingFileError as MissingFileError
 from smartflow.errors import ModelInputError as ModelInputError
 from smartflow.errors import (
     PortInUseError as PortInUseError,
 )
+from smartflow.errors import RunInterruptedError as RunInterruptedError
 from smartflow.errors import RunTimeoutError as RunTimeoutError
 from smartflow.errors import (
     SmartflowError as SmartflowError,
@@ -71,6 +73,7 @@ from smartflow.errors import (
     UnsupportedTypeError as UnsupportedTypeError,
 )
 from smartflow.errors import WorkerCrashedError as WorkerCrashedError
+from smartflow.errors import WorkerUnavailableError as WorkerUnavailableError
 from smartflow.experiment import Experiment as Experiment
 from smartflow.runtime.messages import StatusEvent as StatusEvent
 from smartflow.settings import BatchSettings as BatchSettings
@@ -102,10 +105,12 @@ __all__ = [
     "LaunchError",
     "LogLevel",
     "MetaDataType",
+    "MissingFileError",
     "Model",
     "ModelInputError",
     "Orchestrator",
     "PortInUseError",
+    "RunInterruptedError",
     "RunSettings",
     "RunTimeoutError",
     "SmartflowError",
@@ -118,4 +123,5 @@ __all__ = [
     "TensorFormatError",
     "UnsupportedTypeError",
     "WorkerCrashedError",
+    "WorkerUnavailableError",
 ]

@@ -8,7 +8,9 @@ also derives from it, so generic ``except`` clauses keep working::
 
     SmartflowError
     ├── InvalidArgumentError (ValueError)        a bad argument, refused where it is given
-    │   └── UnsupportedTypeError (TypeError)     a value of a type smartflow cannot store
+    │   ├── UnsupportedTypeError (TypeError)     an argument of the wrong type, or a value of a
+    │   │                                        type smartflow cannot store
+    │   └── MissingFileError (FileNotFoundError) a file named by an argument does not exist
     ├── ExperimentError                          misuse of an experiment's lifecycle
     ├── LaunchError                              an entity could not be started
     │   └── ExecutableNotFoundError
@@ -23,11 +25,14 @@ also derives from it, so generic ``except`` clauses keep working::
         ├── KeyNotFoundError (LookupError)       the key does not exist
         ├── TensorFormatError                    the value is not a smartflow tensor
         ├── CommandError                         the store answered a command with an error
+        │   └── RedirectError                    a cluster kept redirecting (being resharded?)
         └── InferenceError                       running a model or script next to the data
             ├── InvalidModelError (ValueError)   not a model, or a device that does not exist
             ├── ModelInputError (ValueError)     inputs of the wrong count, shape or dtype
             ├── RunTimeoutError (TimeoutError)   no answer from the worker in time
-            └── WorkerCrashedError               the worker died while running the request
+            ├── RunInterruptedError              a store error cut the worker's round short
+            ├── WorkerCrashedError               the worker died while running the request
+            └── WorkerUnavailableError           the shard's worker gave up after repeated crashes
 """
 
 from __future__ import annotations
@@ -42,7 +47,12 @@ class InvalidArgumentError(SmartflowError, ValueError):
 
 
 class UnsupportedTypeError(InvalidArgumentError, TypeError):
-    """A value whose type smartflow cannot store (object, str or structured arrays, ...)."""
+    """An argument of the wrong type (a name that is not a str, a count that is not an int),
+    or a value whose type smartflow cannot store (object, str or structured arrays, ...)."""
+
+
+class MissingFileError(InvalidArgumentError, FileNotFoundError):
+    """A file named by an argument (a model or script file, say) does not exist."""
 
 
 class ExperimentError(SmartflowError):
@@ -101,6 +111,16 @@ class CommandError(ClientError):
     """The store answered a command with an error reply."""
 
 
+class RedirectError(CommandError):
+    """A cluster shard answered MOVED (the slot map is stale) or ASK (the slot is migrating:
+    ``ask_address`` names the shard to try once, after ASKING). The client follows a few of
+    them itself; this reaches users only when the cluster keeps redirecting."""
+
+    def __init__(self, message: str, ask_address: str | None = None) -> None:
+        super().__init__(message)
+        self.ask_address = ask_address
+
+
 class InferenceError(ClientError):
     """A model or script could not be run by the inference worker beside the store."""
 
@@ -117,5 +137,15 @@ class RunTimeoutError(InferenceError, ClientTimeoutError):
     """The worker did not answer a run within the configured run timeout."""
 
 
+class RunInterruptedError(InferenceError):
+    """A store error (a timeout, a dropped connection) cut the worker's round short; the worker
+    goes on serving, so the run may be tried again."""
+
+
 class WorkerCrashedError(InferenceError):
     """The inference worker died while running this request; it is restarted for the next."""
+
+
+class WorkerUnavailableError(InferenceError):
+    """No inference worker serves the shard: it crashed too often and the experiment gave up
+    restarting it (the message names its log)."""

@@ -10,15 +10,10 @@ from __future__ import annotations
 import anyio
 
 from smartflow.client._links import on_fast_path
-from smartflow.client._resp import (
-    ConnectionPool,
-    RedirectError,
-    RespConnection,
-    pack_command,
-    raise_for_error,
-)
+from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
 from smartflow.client._routing import ClusterRouter, SingleRouter
 from smartflow.client.config import ClientConfig
+from smartflow.errors import RedirectError
 
 #: Tries of a fast-path command that a cluster shard redirects (MOVED/ASK) to another.
 REDIRECT_TRIES = 3

@@ -24,6 +24,7 @@ from smartflow.errors import (
     ClientTimeoutError,
     CommandError,
     ConnectionFailedError,
+    RedirectError,
 )
 
 _BUFFER_BYTES = 256 * 1024
@@ -266,15 +267,6 @@ class RespConnection:
             n = int(rest)
             return None if n < 0 else [await self._read_value() for _ in range(n)]
         raise ConnectionFailedError(f"protocol error: unexpected reply {line[:40]!r}")
-
-
-class RedirectError(CommandError):
-    """A cluster shard answered MOVED (the slot map is stale) or ASK (the slot is migrating:
-    ``ask_address`` names the shard to try once, after ASKING)."""
-
-    def __init__(self, message: str, ask_address: str | None = None) -> None:
-        super().__init__(message)
-        self.ask_address = ask_address
 
 
 def raise_for_error(reply: object, what: str) -> None:
