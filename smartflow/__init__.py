@@ -52,6 +52,7 @@ from smartflow.errors import ModelInputError as ModelInputError
 from smartflow.errors import (
     PortInUseError as PortInUseError,
 )
+from smartflow.errors import RedirectError as RedirectError
 from smartflow.errors import RunInterruptedError as RunInterruptedError
 from smartflow.errors import RunTimeoutError as RunTimeoutError
 from smartflow.errors import (
@@ -110,6 +111,7 @@ __all__ = [
     "ModelInputError",
     "Orchestrator",
     "PortInUseError",
+    "RedirectError",
     "RunInterruptedError",
     "RunSettings",
     "RunTimeoutError",
