@@ -9,6 +9,7 @@ every status change to the supervisor as a :class:`StatusEvent`.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import anyio
 import attrs
@@ -22,6 +23,9 @@ from smartflow.runtime.process import read_tail, spawn
 from smartflow.runtime.terminate import terminate
 from smartflow.runtime.watchdog import Watchdog
 from smartflow.status import Status
+
+#: How long a failure hook (see :class:`ActorSpec`) may take; it runs while the actor ends.
+FAILURE_HOOK_S = 10.0
 
 
 @attrs.frozen
@@ -41,7 +45,7 @@ class ProcessActor:
 
     async def run(self, *, task_status: TaskStatus[ActorHandle]) -> None:
         spec = self.spec
-        process = await self._start()
+        process = await self._start(truncate=True)
         job_id = str(process.pid)
         log = get_logger(
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
@@ -51,36 +55,54 @@ class ProcessActor:
         log.info("running", pid=process.pid)
         task_status.started(ActorHandle(spec.name, process.pid, inbox_send))
         outcome = "ended"
-        restarts = spec.restarts
+        note = ""  # why a crashed process was not started again
+        crashes: deque[float] = deque()
         try:
             while True:
                 outcome = await self._supervise(process, inbox)
-                if outcome != "ended" or process.returncode == 0 or restarts <= 0:
+                if outcome != "ended" or process.returncode == 0 or spec.restart is None:
                     break
-                restarts -= 1
-                crashed_with = await self._end(process)
-                log.warning("crashed; restarting", returncode=crashed_with, tail=await self._tail())
-                try:
-                    process = await self._start()
-                except Exception as exc:  # the crash stands: report it as the actor's end
-                    log.error("restart failed", error=str(exc))
+                restarted, note = await self._restart(process, crashes, log)
+                if restarted is None:
                     break
-                job_id = str(process.pid)
+                process, job_id = restarted, str(restarted.pid)
                 log = log.bind(job_id=job_id)
                 self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
         finally:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):  # bounded: the ladder and the hook are
                 if process.returncode is None and outcome == "ended":
                     outcome = "stopped"  # we are being cancelled: that is a stop too
                 returncode = await self._end(process)
                 inbox.close()
-                event = await self._final_event(job_id, returncode, outcome)
+                event = await self._final_event(job_id, returncode, outcome, note)
+                if event.status is Status.FAILED:
+                    await self._report_failure(event, log)
                 log.info("ended", status=str(event.status), returncode=returncode)
                 self.events.put(event)
 
-    async def _start(self) -> Process:
+    async def _restart(
+        self, crashed: Process, crashes: deque[float], log
+    ) -> tuple[Process | None, str]:  # type: ignore[no-untyped-def]
+        """Start a crashed process again if its policy allows; else (None, why not)."""
+        policy = self.spec.restart
+        assert policy is not None
+        returncode = await self._end(crashed)
+        if not policy.allows(crashes, anyio.current_time()):
+            log.error("crashed too often; giving up", returncode=returncode)
+            return None, (
+                f"crashed {len(crashes)} times within {policy.window_s:g} s; not restarted again"
+            )
+        log.warning("crashed; restarting", returncode=returncode, tail=await self._tail())
+        try:
+            return await self._start(truncate=False), ""
+        except Exception as exc:  # the crash stands: report it as the actor's end
+            error = launch_error(exc)
+            log.error("restart failed", error=str(error))
+            return None, f"restart failed: {error}"
+
+    async def _start(self, *, truncate: bool) -> Process:
         """Spawn the process and wait until it is ready; on failure nothing is left running."""
-        process = await spawn(self.spec.process)
+        process = await spawn(self.spec.process, truncate=truncate)
         if self.watchdog is not None:
             self.watchdog.watch(process.pid)
         try:
@@ -89,6 +111,19 @@ class ProcessActor:
             await self._end(process)
             raise
         return process
+
+    async def _report_failure(self, event: StatusEvent, log) -> None:  # type: ignore[no-untyped-def]
+        """Run the spec's failure hook, bounded; its own failure is logged, never raised."""
+        hook = self.spec.on_failed
+        if hook is None:
+            return
+        with anyio.move_on_after(FAILURE_HOOK_S) as bounded:
+            try:
+                await hook(event.error_tail)
+            except Exception as exc:
+                log.warning("failure hook failed", error=str(launch_error(exc)))
+        if bounded.cancelled_caught:
+            log.warning("failure hook timed out", seconds=FAILURE_HOOK_S)
 
     async def _supervise(self, process: Process, inbox: ObjectReceiveStream[StopActor]) -> str:
         """Wait for the process to end ("ended"), a stop request ("stopped") or its walltime."""
@@ -118,11 +153,13 @@ class ProcessActor:
         return returncode
 
     async def _wait_ready(self, process: Process) -> None:
-        """Run the readiness probe, failing fast if the process dies first."""
+        """Run the readiness probe, failing fast if the process dies first. The probe's error
+        is raised as it is (not wrapped in the task group's exception group)."""
         probe = self.spec.ready
         if probe is None:
             return
         exit_code: int | None = None
+        failure: Exception | None = None
         async with anyio.create_task_group() as tg:
 
             async def watch_exit() -> None:
@@ -131,16 +168,24 @@ class ProcessActor:
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_exit)
-            await probe(process)
+            try:
+                await probe(process)
+            except Exception as exc:
+                failure = exc
             tg.cancel_scope.cancel()
         if exit_code is not None:
             tail = await self._tail()
             raise LaunchError(
-                f"{self.spec.name}: process exited with code {exit_code} before it was ready"
+                f"{self.spec.name}: process exited with code {exit_code} before it was ready; "
+                f"its output is in {self.spec.process.stderr_path}"
                 + (f"; last output:\n{tail}" if tail else "")
             )
+        if failure is not None:
+            raise failure
 
-    async def _final_event(self, job_id: str, returncode: int, outcome: str) -> StatusEvent:
+    async def _final_event(
+        self, job_id: str, returncode: int, outcome: str, note: str = ""
+    ) -> StatusEvent:
         name = self.spec.name
         if outcome == "stopped":
             return StatusEvent(name, Status.CANCELLED, job_id, returncode)
@@ -149,17 +194,22 @@ class ProcessActor:
             return StatusEvent(name, Status.FAILED, job_id, returncode, note)
         if returncode == 0:
             return StatusEvent(name, Status.COMPLETED, job_id, returncode)
-        return StatusEvent(name, Status.FAILED, job_id, returncode, await self._tail())
+        tail = "\n".join(part for part in (await self._tail(), note) if part)
+        return StatusEvent(name, Status.FAILED, job_id, returncode, tail)
 
     async def _tail(self) -> str:
-        paths = {self.spec.process.stderr_path, self.spec.process.stdout_path}
-        tails = [await anyio.to_thread.run_sync(read_tail, path) for path in sorted(paths)]
+        """The ends of the process's stdout and stderr, stderr last (its last line is what
+        summary() shows)."""
+        process = self.spec.process
+        paths = dict.fromkeys([process.stdout_path, process.stderr_path])
+        tails = [await anyio.to_thread.run_sync(read_tail, path) for path in paths]
         return "\n".join(t.strip() for t in tails if t.strip())
 
 
 def launch_error(error: BaseException) -> SmartflowError:
-    """One SmartflowError for whatever a launch raised (no exception groups leak out)."""
-    if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+    """One SmartflowError for whatever a launch raised: no exception group leaks out (of
+    several errors at once, the first stands for all)."""
+    if isinstance(error, BaseExceptionGroup):
         return launch_error(error.exceptions[0])
     if isinstance(error, SmartflowError):
         return error

@@ -86,6 +86,27 @@ class EventQueue:
 
 #: Waits until a freshly started process serves (a store answering PING); raises if it never does.
 ReadinessProbe = Callable[[Process], Awaitable[None]]
+#: Called, shielded and bounded, when an actor ends FAILED (not when stopped), with its error
+#: text: how a store marks a worker that has given up, so clients fail at once.
+FailureHook = Callable[[str], Awaitable[None]]
+
+
+@attrs.frozen
+class RestartPolicy:
+    """Restart a process that crashes (ends with a non-zero code, unasked), but give up once it
+    has crashed ``limit`` times within any ``window_s`` seconds: a rate, not a lifetime count,
+    so a process that stays up earns its budget back."""
+
+    limit: int
+    window_s: float
+
+    def allows(self, crashes: deque[float], now: float) -> bool:
+        """Whether a crash at ``now`` may be followed by a restart; records it in ``crashes``
+        (the times of earlier crashes, oldest first), forgetting those outside the window."""
+        while crashes and crashes[0] <= now - self.window_s:
+            crashes.popleft()
+        crashes.append(now)
+        return len(crashes) <= self.limit
 
 
 @attrs.frozen
@@ -101,8 +122,9 @@ class ActorSpec:
     run_id: int = 0
     #: Actors stopped when this one ends, however it ends (a co-located store).
     companions: tuple[str, ...] = ()
-    #: Times a process that crashes (ends with a non-zero code, unasked) is started again.
-    restarts: int = 0
+    #: How a process that crashes is started again (None: it is not).
+    restart: RestartPolicy | None = None
+    on_failed: FailureHook | None = None
 
 
 @attrs.frozen

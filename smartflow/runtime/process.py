@@ -21,24 +21,35 @@ from smartflow.errors import ExecutableNotFoundError, LaunchError
 from smartflow.runtime.terminate import terminate
 
 
+def _count_variables(env: dict[str, str]) -> str:
+    return f"<{len(env)} variables>"  # values hold store secrets: never shown
+
+
+def _hide_bytes(data: bytes | None) -> str:
+    return "None" if data is None else f"<{len(data)} bytes>"
+
+
 @attrs.frozen
 class ProcessSpec:
-    """Everything needed to start one child process."""
+    """Everything needed to start one child process. Its repr shows neither the environment's
+    values nor the stdin data: both carry store secrets."""
 
     argv: tuple[str, ...]
     cwd: Path
-    env: dict[str, str]
+    env: dict[str, str] = attrs.field(repr=_count_variables)
     stdout_path: Path
     stderr_path: Path
     #: Bytes written to the child's stdin, which is then closed (secrets travel this way).
-    stdin_data: bytes | None = None
+    stdin_data: bytes | None = attrs.field(default=None, repr=_hide_bytes)
     #: Seconds the process may run before it is stopped and marked FAILED.
     walltime: float | None = None
 
 
-def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
+def _open_outputs(spec: ProcessSpec, truncate: bool) -> tuple[int, int]:
     spec.cwd.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    # O_APPEND: a process that writes its own log into the same file (redis-server's logfile)
+    # and a restart of the same actor both add to the end instead of writing over it.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | (os.O_TRUNC if truncate else 0)
     out = os.open(spec.stdout_path, flags, 0o644)
     try:
         err = (
@@ -50,11 +61,12 @@ def _open_outputs(spec: ProcessSpec) -> tuple[int, int]:
     return out, err
 
 
-async def spawn(spec: ProcessSpec) -> Process:
-    """Start the child described by ``spec`` and hand it its stdin data."""
+async def spawn(spec: ProcessSpec, *, truncate: bool = True) -> Process:
+    """Start the child described by ``spec`` and hand it its stdin data; its output files are
+    emptied first unless ``truncate`` is False (a restart adds to what the last run wrote)."""
     exe = spec.argv[0]
     with anyio.CancelScope(shield=True):  # brief, and a cancel here would leak both fds
-        out, err = await anyio.to_thread.run_sync(_open_outputs, spec)
+        out, err = await anyio.to_thread.run_sync(_open_outputs, spec, truncate)
     try:
         process = await anyio.open_process(
             list(spec.argv),

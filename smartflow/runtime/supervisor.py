@@ -206,7 +206,8 @@ class Supervisor:
             failed = isinstance(exc, Exception)
             status = Status.FAILED if failed else Status.CANCELLED
             # Applied now, not queued: a retry of this name may follow at once.
-            self._apply(StatusEvent(spec.name, status, error_tail=str(exc)))
+            note = str(launch_error(exc)) if failed else "cancelled while it was starting"
+            self._apply(StatusEvent(spec.name, status, error_tail=note))
             outcomes[spec.name] = exc
             if not failed:
                 raise
@@ -268,7 +269,7 @@ def fail_requests_when_done(supervisor: Supervisor) -> Callable[[asyncio.Task[No
         error = ExperimentError(
             "the experiment was closed"
             if crash is None
-            else f"the experiment's supervisor failed: {crash!r}"
+            else f"the experiment's supervisor failed: {launch_error(crash)}"
         )
         error.__cause__ = crash
         supervisor.fail_requests(error)

@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,9 +19,10 @@ from anyio.abc import Process
 
 from smartflow import ExecutableNotFoundError, ExperimentError, LaunchError, SmartflowError, Status
 from smartflow.runtime.actor import ActorHandle
-from smartflow.runtime.messages import ActorSpec, Launch, Shutdown, Stop
+from smartflow.runtime.messages import ActorSpec, Launch, RestartPolicy, Shutdown, Stop
 from smartflow.runtime.process import ProcessSpec
 from smartflow.runtime.supervisor import Supervisor
+from tests._support import alive
 
 SLEEP = "import time; time.sleep(60)"
 IGNORE_TERM = (
@@ -72,15 +74,8 @@ def _read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def _children() -> set[int]:
-    return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True) if _alive(p.pid)}
+    return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True) if alive(p.pid)}
 
 
 def _running(code: str) -> set[int]:
@@ -88,7 +83,7 @@ def _running(code: str) -> set[int]:
     found = set()
     for child in psutil.Process(os.getpid()).children(recursive=True):
         try:
-            if code in child.cmdline() and _alive(child.pid):
+            if code in child.cmdline() and alive(child.pid):
                 found.add(child.pid)
         except psutil.NoSuchProcess:
             pass
@@ -118,7 +113,7 @@ async def test_short_process_runs_then_completes(tmp_path: Path) -> None:
         assert record.returncode == 0
         assert record.error_tail == ""
         assert record.ended_at is not None and record.ended_at >= record.started_at
-        assert not _alive(handle.pid)
+        assert not alive(handle.pid)
 
 
 async def test_failing_process_is_failed_with_tail(tmp_path: Path) -> None:
@@ -135,14 +130,14 @@ async def test_failing_process_is_failed_with_tail(tmp_path: Path) -> None:
 async def test_stop_cancels(tmp_path: Path) -> None:
     async with _supervisor() as (sup, _):
         (handle,) = await sup.request(Launch((_spec(tmp_path, "sleeper", SLEEP),)))
-        assert _alive(handle.pid)
+        assert alive(handle.pid)
         with anyio.fail_after(10):
             await sup.request(Stop(("sleeper",)))
         # Stop answers once the actor has reported its end.
         record = sup.table["sleeper"]
         assert record.status is Status.CANCELLED
         assert record.returncode == -signal.SIGTERM
-        assert not _alive(handle.pid)
+        assert not alive(handle.pid)
 
 
 async def test_stop_escalates_to_sigkill_after_grace(tmp_path: Path) -> None:
@@ -160,7 +155,7 @@ async def test_stop_escalates_to_sigkill_after_grace(tmp_path: Path) -> None:
         assert anyio.current_time() - start >= 0.3
         assert sup.table["stubborn"].status is Status.CANCELLED
         assert sup.table["stubborn"].returncode == -signal.SIGKILL
-        assert not _alive(handle.pid)
+        assert not alive(handle.pid)
 
 
 async def test_stop_of_a_finished_actor_returns(tmp_path: Path) -> None:
@@ -212,7 +207,9 @@ async def test_probe_that_raises_kills_the_process(tmp_path: Path) -> None:
         assert not isinstance(info.value, BaseExceptionGroup)
         assert "probe gave up" in str(info.value)
         assert sup.table["p"].status is Status.FAILED
-        assert seen and not _alive(seen[0])
+        assert "probe gave up" in sup.table["p"].error_tail
+        assert "TaskGroup" not in sup.table["p"].error_tail  # the cause, not the group's text
+        assert seen and not alive(seen[0])
     assert _children() - before == set()
 
 
@@ -247,7 +244,7 @@ async def test_launching_a_running_name_twice_is_refused(tmp_path: Path) -> None
             await sup.request(Launch((_spec(tmp_path, "dup", SLEEP),)))
         assert sup.table["dup"].status is Status.RUNNING
         assert sup.table["dup"].job_id == str(first.pid)
-        assert _alive(first.pid)
+        assert alive(first.pid)
 
 
 async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
@@ -255,7 +252,7 @@ async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
         handles = await sup.request(
             Launch((_spec(tmp_path, "a", SLEEP), _spec(tmp_path, "b", SLEEP)))
         )
-        assert all(_alive(h.pid) for h in handles)
+        assert all(alive(h.pid) for h in handles)
         await sup.request(Launch((_spec(tmp_path, "done", "pass"),)))
         await _ended(sup, "done")
         with anyio.fail_after(10):
@@ -265,7 +262,7 @@ async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
         assert sup.table["a"].status is Status.CANCELLED
         assert sup.table["b"].status is Status.CANCELLED
         assert sup.table["done"].status is Status.COMPLETED
-        assert not any(_alive(h.pid) for h in handles)
+        assert not any(alive(h.pid) for h in handles)
 
 
 async def test_requests_after_shutdown_raise(tmp_path: Path) -> None:
@@ -299,12 +296,12 @@ async def test_cancelled_supervisor_task_leaves_nothing_running(tmp_path: Path) 
     task = asyncio.get_running_loop().create_task(sup.run())
     try:
         (handle,) = await sup.request(Launch((_spec(tmp_path, "s", SLEEP),)))
-        assert _alive(handle.pid)
+        assert alive(handle.pid)
     finally:
         task.cancel()
         with anyio.fail_after(10):
             await asyncio.wait([task])
-    assert not _alive(handle.pid)
+    assert not alive(handle.pid)
     with anyio.fail_after(5):
         with pytest.raises(ExperimentError):
             await sup.request(Launch((_spec(tmp_path, "t", SLEEP),)))
@@ -322,7 +319,7 @@ async def test_cancelled_supervisor_task_keeps_an_accurate_table(tmp_path: Path)
             await asyncio.wait([task])
     status, pid = sup.table["s"].status, handle.pid
     del sup, task, handle  # a failing assert must not keep these alive past this test
-    assert not _alive(pid)
+    assert not alive(pid)
     assert status.is_terminal, status
 
 
@@ -337,7 +334,7 @@ async def test_supervisor_inside_a_task_group(tmp_path: Path) -> None:
             with anyio.CancelScope(shield=True):
                 await sup.request(Shutdown())
     assert sup.table["x"].status is Status.CANCELLED
-    assert not _alive(handle.pid)
+    assert not alive(handle.pid)
 
 
 async def test_concurrent_launches_are_served_concurrently(tmp_path: Path) -> None:
@@ -381,7 +378,7 @@ async def test_shutdown_while_launching_fails_the_launch_and_ends_its_process(
                 await launch
             await asyncio.wait([task])
         assert sup.table["slow"].status is Status.CANCELLED
-        assert not _alive(spawned[0])
+        assert not alive(spawned[0])
 
 
 async def test_concurrent_launches_of_one_name_start_it_once(tmp_path: Path) -> None:
@@ -432,7 +429,7 @@ async def test_a_stop_for_a_failed_launch_does_not_stop_its_relaunch(tmp_path: P
         (handle,) = await sup.request(Launch((_spec(tmp_path, "m", SLEEP),)))
         await anyio.sleep(0.2)
         assert sup.table["m"].status is Status.RUNNING
-        assert _alive(handle.pid)
+        assert alive(handle.pid)
 
 
 async def test_a_supervisor_task_cancelled_before_it_ran_answers_requests(
@@ -456,4 +453,76 @@ async def test_a_failed_launch_can_be_retried_at_once(tmp_path: Path) -> None:
         with pytest.raises(ExecutableNotFoundError):
             await sup.request(Launch((_argv_spec(tmp_path, "x", (str(tmp_path / "nope"),)),)))
         (handle,) = await sup.request(Launch((_spec(tmp_path, "x", SLEEP),)))
-        assert sup.table["x"].status is Status.RUNNING and _alive(handle.pid)
+        assert sup.table["x"].status is Status.RUNNING and alive(handle.pid)
+
+
+# -- restarts: a rate, not a lifetime count ---------------------------------------------------
+
+
+def test_a_restart_policy_counts_crashes_within_its_window_only() -> None:
+    policy = RestartPolicy(limit=2, window_s=10.0)
+    crashes: deque[float] = deque()
+    assert [policy.allows(crashes, t) for t in (0.0, 1.0, 2.0)] == [True, True, False]
+    spread: deque[float] = deque()
+    assert all(policy.allows(spread, t) for t in range(0, 200, 6))  # 2 per window at most
+    assert len(spread) == 2  # what fell out of the window is forgotten
+
+
+# Appends a line to starts.txt each time it runs, then crashes.
+CRASH_AT_ONCE = "open('starts.txt', 'a').write('x\\n'); raise SystemExit(3)"
+
+
+async def test_a_process_that_crashes_too_fast_is_given_up_on(tmp_path: Path) -> None:
+    reported: list[str] = []
+
+    async def on_failed(error: str) -> None:
+        reported.append(error)
+
+    policy = RestartPolicy(limit=2, window_s=60.0)
+    spec = _spec(tmp_path, "crashy", CRASH_AT_ONCE, restart=policy, on_failed=on_failed)
+    async with _supervisor() as (sup, _):
+        await sup.request(Launch((spec,)))
+        await _ended(sup, "crashy")
+        record = sup.table["crashy"]
+        assert record.status is Status.FAILED and record.returncode == 3
+        assert "crashed 3 times within 60 s; not restarted again" in record.error_tail
+    assert _read(tmp_path / "starts.txt").count("x") == 3  # the first run and two restarts
+    assert reported == [record.error_tail]  # the hook heard of it, once
+
+
+# Crashes after staying up for half a second.
+CRASH_LATER = (
+    "import time; open('starts.txt', 'a').write('x\\n'); time.sleep(0.5); raise SystemExit(3)"
+)
+
+
+async def test_a_process_that_stays_up_earns_its_restarts_back(tmp_path: Path) -> None:
+    """One crash allowed per 0.3 s, and it stays up 0.5 s between crashes: it is restarted
+    again and again, far past the limit, until it is stopped."""
+    reported: list[str] = []
+
+    async def on_failed(error: str) -> None:
+        reported.append(error)
+
+    policy = RestartPolicy(limit=1, window_s=0.3)
+    spec = _spec(tmp_path, "steady", CRASH_LATER, restart=policy, on_failed=on_failed)
+    async with _supervisor() as (sup, _):
+        await sup.request(Launch((spec,)))
+        with anyio.fail_after(30):
+            while _read(tmp_path / "starts.txt").count("x") < 4:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        assert sup.table["steady"].status is Status.RUNNING
+        await sup.request(Stop(("steady",)))
+        assert sup.table["steady"].status is Status.CANCELLED
+    assert reported == []  # a stop is not a failure
+
+
+async def test_a_restart_adds_to_the_log_instead_of_emptying_it(tmp_path: Path) -> None:
+    code = "import sys; print('run', flush=True); sys.exit(4)"
+    spec = _spec(tmp_path, "logged", code, restart=RestartPolicy(limit=2, window_s=60.0))
+    (tmp_path / "logged.out").write_text("from an earlier start\n")
+    async with _supervisor() as (sup, _):
+        await sup.request(Launch((spec,)))
+        await _ended(sup, "logged")
+    # The first start empties the file; each restart appends to it.
+    assert _read(tmp_path / "logged.out") == "run\n" * 3
