@@ -20,7 +20,6 @@ from smartflow._registry import EntityRegistry, colocated_of
 from smartflow._store_start import start_colocated, start_store
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
-from smartflow.errors import ExperimentError
 from smartflow.runtime.messages import Launch, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
 from smartflow.status import Status
@@ -84,17 +83,12 @@ class Launching:
     async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
         """Start the co-located stores of ``members``; on failure none is left running."""
         started: list[str] = []
-        taken = self._registry.names_in_use(colocated=False)
         try:
             for model in members:
                 if not model.colocated:
                     continue
+                # No entity can be named like it: check_entity_name keeps ".db" for these.
                 name = _launch_specs.colocated_store_name(model)
-                if name in taken:
-                    raise ExperimentError(
-                        f"{model.name}: its co-located store would be named {name!r}, which "
-                        "another entity uses; rename one of them"
-                    )
                 if name in self._table():  # its last run is stopping with its model
                     await self._table()[name].ended.wait()
                 started.append(name)
@@ -113,8 +107,8 @@ class Launching:
             with anyio.CancelScope(shield=True):
                 try:
                     await message.reply.wait()  # bounded by the readiness timeout
-                except Exception:
-                    pass  # it failed: nothing to stop
+                except Exception as exc:  # all or nothing: a failed launch left nothing running
+                    self._log.debug("cancelled launch failed", error=str(exc))
                 else:
                     await self._request(Stop(tuple(spec.name for spec in message.specs)))
             raise

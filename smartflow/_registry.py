@@ -13,6 +13,7 @@ from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.inference.spec import worker_name
 
 Entity = Model | Ensemble | Orchestrator
 
@@ -39,14 +40,13 @@ class EntityRegistry:
             )
         self.entities[entity.name] = entity
 
-    def names_in_use(self, colocated: bool = True) -> set[str]:
+    def names_in_use(self) -> set[str]:
         """Every name taken: entities, members, shards (and co-located stores' rows)."""
         names: set[str] = set()
         for entity in self.entities.values():
             names.add(entity.name)
             names.update(process_names(entity))
-            if colocated:
-                names.update(colocated_names(entity))
+            names.update(colocated_names(entity))
         return names
 
     def colocated_addresses(self, entities: list[Entity] | None = None) -> list[str]:
@@ -115,8 +115,11 @@ def colocated_of(model: Model) -> list:
 
 
 def process_names(entity: Entity) -> list[str]:
+    """The processes of ``entity``, one status each: a store's shards, then their inference
+    workers (a store whose worker gave up is not wholly running); a model, or the members of
+    an ensemble."""
     if isinstance(entity, Orchestrator):
-        return entity.shard_names
+        return entity.shard_names + [worker_name(shard) for shard in entity.shard_names]
     return [m.name for m in entity.models]
 
 

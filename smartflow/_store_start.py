@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,8 +14,10 @@ from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import LaunchError, PortInUseError, StoreStartError
+from smartflow.inference.runners import inference_threads
 from smartflow.inference.spec import worker_actor_spec, worker_name
-from smartflow.runtime.messages import Launch
+from smartflow.runtime.messages import ActorSpec, Launch
+from smartflow.store import server
 from smartflow.store.cluster import describe_states, form_cluster
 from smartflow.store.config import ShardConfig
 from smartflow.store.network import (
@@ -40,6 +43,7 @@ async def start_store(
 ) -> None:
     """Launch ``db``'s shards (and form their cluster); returns once the store serves, with its
     addresses and secret recorded. On failure nothing it started is left running."""
+    inference_threads(os.environ)  # refused before anything starts (the workers read it too)
     for _ in range(_PORT_TRIES):
         ports = await _choose_ports(db)
         shards = [
@@ -99,9 +103,22 @@ async def _start_workers(
     launch: Callable[[Launch], Awaitable[object]],
     stop: Callable[[list[str]], Awaitable[None]],
 ) -> None:
-    """An inference worker beside each shard (each a companion of its shard: it ends with it);
-    if they cannot start, the shards are stopped too."""
-    specs = tuple(
+    """An inference worker beside each shard (each a companion of its shard: it ends with it),
+    started once it serves; if they cannot start, the shards are stopped too."""
+    try:
+        await launch(Launch(_worker_specs(shards, seeds, run_id)))
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await stop([s.name for s in shards])
+        if isinstance(exc, LaunchError):
+            raise StoreStartError(f"{label}: its inference workers did not start: {exc}") from exc
+        raise
+
+
+def _worker_specs(
+    shards: list[ShardConfig], seeds: list[str] | None, run_id: int
+) -> tuple[ActorSpec, ...]:
+    return tuple(
         worker_actor_spec(
             s.name,
             s.address,
@@ -110,17 +127,10 @@ async def _start_workers(
             seeds=seeds,
             local_socket=s.local_socket,
             run_id=run_id,
+            startup_timeout=server.STARTUP_TIMEOUT_S,
         )
         for s in shards
     )
-    try:
-        await launch(Launch(specs))
-    except BaseException as exc:
-        with anyio.CancelScope(shield=True):
-            await stop([s.name for s in shards])
-        if isinstance(exc, LaunchError):
-            raise StoreStartError(f"{label}: its inference workers did not start: {exc}") from exc
-        raise
 
 
 def _remember(shards: list[ShardConfig], password: str) -> None:
@@ -175,6 +185,7 @@ async def start_colocated(
     """Launch ``model``'s co-located store as actor ``name`` in the model's directory."""
     colo = model.colocated_db
     assert colo is not None and model.path is not None
+    inference_threads(os.environ)
     for _ in range(_PORT_TRIES):
         port = await _colocated_port(colo)
         shard = ShardConfig(

@@ -9,7 +9,20 @@ decimal string hashes to a slot the shard serves (``"0"`` for a single store). I
   atomically), so a restarted worker can answer what its predecessor dropped;
 - ``smartflow.reply{T}:<id>``: a request's answer (a list of one JSON reply; clients BLPOP it);
 - ``smartflow.model{T}:<name>``: a model or script record, one copy per shard;
-  ``smartflow.modelv{T}:<name>``: its version token, which the worker checks before each run.
+  ``smartflow.modelv{T}:<name>``: its version token, which the worker checks before each run;
+- ``smartflow.ready{T}:<pid>``: pushed by a worker once it serves (the experiment's readiness
+  probe pops it).
+
+When the experiment gives up restarting a shard's worker, the queue becomes a *string* saying
+why (:data:`UNAVAILABLE_PREFIX`): a client's ``RPUSH`` then fails with ``WRONGTYPE`` at once, and
+the client raises :class:`~smartflow.errors.WorkerUnavailableError` instead of waiting out its
+run timeout. A request's life::
+
+    RPUSH ──> queued ──BLMOVE──> taken (busy) ──RPUSH reply, LREM busy──> answered
+                │                   │
+                │ client times out  │ worker dies: its successor answers "crashed";
+                └──> LREM: withdrawn│ a store error cuts the round short: "interrupted";
+                                    │ the experiment gives up on the worker: "unavailable"
 
 The braces put every key of a shard on that shard; a run goes to the shard holding its first input.
 """
@@ -22,13 +35,15 @@ import struct
 
 import attrs
 
-from smartflow.client._resp import RespConnection, pack_command, raise_for_error
+from smartflow.client._resp import ErrorReply, RespConnection, pack_command, raise_for_error
 from smartflow.errors import (
     InferenceError,
     InvalidModelError,
     KeyNotFoundError,
     ModelInputError,
+    RunInterruptedError,
     WorkerCrashedError,
+    WorkerUnavailableError,
 )
 
 RECORD_MAGIC = b"\x93SFM"
@@ -38,6 +53,8 @@ _RECORD_FIXED = struct.Struct("<4sB3xI")
 MAX_OUTPUTS = 64
 #: Replies nobody collects (the client timed out) vanish after this many seconds.
 REPLY_TTL_S = 60
+#: How the queue of a shard whose worker has given up begins (the rest says why).
+UNAVAILABLE_PREFIX = b"smartflow: unavailable: "
 
 #: Error kinds a worker answers with, and the typed error each becomes in the client.
 ERROR_KINDS: dict[str, type[InferenceError] | type[KeyNotFoundError]] = {
@@ -45,6 +62,8 @@ ERROR_KINDS: dict[str, type[InferenceError] | type[KeyNotFoundError]] = {
     "invalid_model": InvalidModelError,
     "bad_input": ModelInputError,
     "crashed": WorkerCrashedError,
+    "interrupted": RunInterruptedError,
+    "unavailable": WorkerUnavailableError,
     "error": InferenceError,
 }
 
@@ -76,6 +95,10 @@ def busy_key(tag: str) -> bytes:
 
 def reply_key(tag: str, request_id: str) -> bytes:
     return f"smartflow.reply{{{tag}}}:{request_id}".encode()
+
+
+def ready_key(tag: str, pid: int) -> bytes:
+    return f"smartflow.ready{{{tag}}}:{pid}".encode()
 
 
 def model_key(tag: str, name: str) -> bytes:
@@ -131,6 +154,9 @@ class Request:
     #: When set, output ``i`` goes to ``output_prefix + str(i)`` for every output the model
     #: has, and the reply says how many (``infer``); ``outputs`` is then empty.
     output_prefix: str = ""
+    #: Milliseconds the outputs live (``infer``'s scratch outputs, which a client that timed
+    #: out will never read); 0: they stay.
+    expire_ms: int = 0
     id: str = attrs.field(factory=new_id)
 
     def encode(self) -> bytes:
@@ -186,7 +212,12 @@ async def submit_and_wait(
         + pack_command(b"BLPOP", reply, f"{timeout_s:.3f}"),
         replies=2,
     )
-    pushed, answer = await conn.read_reply(), await conn.read_reply()
+    pushed = await conn.read_reply()
+    if isinstance(pushed, ErrorReply) and pushed.code == "WRONGTYPE":
+        # The queue is the string left by an experiment that gave up on the worker; the
+        # BLPOP's reply stays unread, so the connection is closed, not pooled.
+        raise WorkerUnavailableError("the inference worker of this shard has stopped")
+    answer = await conn.read_reply()
     raise_for_error(pushed, f"{request.op} {request.model!r}")
     raise_for_error(answer, f"{request.op} {request.model!r}")
     if isinstance(answer, list) and len(answer) == 2:
@@ -194,3 +225,12 @@ async def submit_and_wait(
     await conn.send(pack_command(b"LREM", queue_key(tag), 1, body))
     raise_for_error(await conn.read_reply(), "take back a timed-out request")
     return None
+
+
+async def unavailable_reason(conn: RespConnection, tag: str) -> str:
+    """Why the shard's worker is unavailable, as the experiment wrote it in its queue's place."""
+    await conn.send(pack_command(b"GET", queue_key(tag)))
+    value = await conn.read_reply()
+    if isinstance(value, bytes) and value.startswith(UNAVAILABLE_PREFIX):
+        return value[len(UNAVAILABLE_PREFIX) :].decode("utf-8", errors="replace")
+    return "the inference worker of this shard has stopped"

@@ -12,17 +12,30 @@ from smartflow.entities._db_methods import DBObjectMethods
 from smartflow.entities._perms import ParamValue
 from smartflow.entities.colocated import ColocatedDB, colocated_tcp, colocated_uds
 from smartflow.entities.db_objects import DBModel, DBObject, DBScript, check_unique
-from smartflow.errors import InvalidArgumentError
+from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 from smartflow.settings.run import RunSettings
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
+#: Name endings of the processes smartflow starts for entities (a model's co-located store,
+#: a store's inference workers): refused for entities, so no name can clash with one at start.
+RESERVED_SUFFIXES = (".db", ".worker")
+
+
 def check_entity_name(name: object) -> str:
     """Entity names become directory and file names: keep them plain."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str):
+        raise UnsupportedTypeError(f"entity name {name!r} must be a str, not {type(name).__name__}")
+    if not _NAME.match(name):
         raise InvalidArgumentError(
             f"entity name {name!r} must be letters, digits, '_', '-' or '.', not starting with '.'"
+        )
+    if name.endswith(RESERVED_SUFFIXES):
+        raise InvalidArgumentError(
+            f"entity name {name!r}: names ending in {' or '.join(RESERVED_SUFFIXES)} are kept "
+            "for the processes smartflow starts beside entities (co-located stores, inference "
+            "workers)"
         )
     return name
 

@@ -11,7 +11,7 @@ Concurrent runs of a model stored with ``batch_size > 0`` are joined along axis 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import anyio
 import attrs
@@ -122,12 +122,28 @@ async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[J
     keys = [(client._key_in(Kind.TENSOR, name), name) for name in names]
     here = queue.holds([key for key, _ in keys])
     if not (here and await _prepare_here(client, queue, cache, runs_, models, keys)):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(cache.resolve, queue, set(models))
-            tg.start_soon(_fetch_inputs, client, runs_)
+        await _both(cache.resolve(queue, set(models)), _fetch_inputs(client, runs_))
     for job in runs_:
         if job.reply is None and (error := cache.error(job.request.model)) is not None:
             job.fail(error)
+
+
+async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
+    """Await both concurrently; the first error is raised as it is (a store error the round's
+    caller handles), never wrapped in an exception group."""
+    errors: list[Exception] = []
+
+    async def run(step: Awaitable[None]) -> None:
+        try:
+            await step
+        except Exception as exc:
+            errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run, first)
+        tg.start_soon(run, second)
+    if errors:
+        raise errors[0]
 
 
 async def _prepare_here(
@@ -301,8 +317,9 @@ async def _write_elsewhere(
         names = _output_names(job)
         if names is None:
             continue
+        ttl = job.request.expire_ms
         items = [
-            tio.EncodedTensor.of(name, client._key_out(Kind.TENSOR, name), array)
+            tio.EncodedTensor.of(name, client._key_out(Kind.TENSOR, name), array, ttl)
             for name, array in zip(names, job.outputs or [], strict=True)
         ]
         if queue.holds([i.key for i in items]) and all(i.value_len <= limit for i in items):

@@ -17,7 +17,9 @@ from smartflow.inference.runners import OnnxModel, Script, build
 
 
 class ModelCache:
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        """``threads``: onnxruntime threads of each model the cache builds."""
+        self._threads = threads
         self._runners: dict[str, OnnxModel | Script] = {}
         self._errors: dict[str, BaseException] = {}
 
@@ -68,7 +70,7 @@ class ModelCache:
             return
         try:
             record = runs.ModelRecord.decode(value, name)
-            self._runners[name] = await anyio.to_thread.run_sync(build, name, record)
+            self._runners[name] = await anyio.to_thread.run_sync(build, name, record, self._threads)
             self._errors.pop(name, None)
         except SmartflowError as exc:
             self._runners.pop(name, None)

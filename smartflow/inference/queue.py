@@ -46,6 +46,14 @@ return {}
 """
 
 
+def shard_of(client: Client, shard: str) -> tuple[ConnectionPool, str]:
+    """The pool ``client`` reaches the shard at ``shard`` with, and the shard's tag in the run
+    protocol (computed as every client of the store computes it, from the slot map)."""
+    router = client._router
+    pool = router.pool_at(shard) if client._cluster else router.pools()[0]
+    return pool, router.tag_for(pool)
+
+
 class Queue:
     """The request queue, busy list and replies of one shard (its worker's view)."""
 
@@ -111,7 +119,7 @@ class Queue:
     async def take(self, at_most: int) -> list[bytes]:
         """Take up to ``at_most`` waiting requests, blocking until one comes (or
         :data:`BLOCK_S` passes); each is moved to the busy list as it is taken."""
-        return await self._on("take requests", lambda c: self._take(c, at_most))
+        return await self._on("take requests", lambda c: self._take(c, at_most), BLOCK_S)
 
     async def _take(self, conn: RespConnection, at_most: int) -> list[bytes]:
         # Under load the queue is rarely empty: try the non-blocking take first, so a busy
@@ -226,8 +234,12 @@ class Queue:
             raise CommandError(f"write outputs: refused by the store: {refused}")
         return _taken(executed)
 
-    async def answer_orphans(self) -> int:
-        """Answer "crashed" to every request a previous worker took and never answered."""
+    async def answer_orphans(self, kind: str = "crashed", message: str = "") -> int:
+        """Answer every request in the busy list, taken and never answered: by a previous
+        worker ("crashed"), or by this one in a round a store error cut short."""
+        message = message or (
+            "the inference worker died while running this request; it was restarted"
+        )
 
         async def orphans(conn: RespConnection) -> list[bytes]:
             await conn.send(pack_command(b"LRANGE", self._busy, 0, -1))
@@ -243,11 +255,23 @@ class Queue:
             except (ValueError, TypeError, KeyError):
                 await self._on("drop a bad request", lambda c, r=raw: _lrem(c, self._busy, r))
                 continue
-            message = "the inference worker died while running this request; it was restarted"
-            answers.append((raw, request.id, runs.error_reply("crashed", message)))
+            answers.append((raw, request.id, runs.error_reply(kind, message)))
         if answers:
             await self.answer(answers)
         return len(answers)
+
+    async def announce_ready(self, pid: int) -> None:
+        """Tell the experiment's readiness probe this worker serves (the key expires unread
+        if nobody waits for it)."""
+        key = runs.ready_key(self.tag, pid)
+
+        async def push(conn: RespConnection) -> None:
+            commands = [pack_command(b"RPUSH", key, b"1"), pack_command(b"EXPIRE", key, 60)]
+            await conn.send(b"".join(commands), replies=2)
+            for _ in commands:
+                raise_for_error(await conn.read_reply(), "announce readiness")
+
+        await self._on("announce readiness", push)
 
     async def get(self, keys: list[bytes]) -> list[bytes | None]:
         """MGET of keys on this shard (model records and versions)."""
@@ -260,10 +284,12 @@ class Queue:
 
         return await self._on("read models", mget)
 
-    async def _on(self, what: str, operation):  # type: ignore[no-untyped-def]
-        client = self._client
+    async def _on(self, what: str, operation, blocks_s: float = 0.0):  # type: ignore[no-untyped-def]
+        """``operation`` on the shard, within the command timeout (plus ``blocks_s`` for an
+        operation that blocks on purpose, the take)."""
+        config = self._client._config
         return await on_fast_path(
-            self._pool, client._config, what, operation, BLOCK_S + client._config.command_timeout
+            self._pool, config, what, operation, blocks_s + config.command_timeout
         )
 
 

@@ -7,13 +7,19 @@ the model before onnxruntime sees them, so a mismatch names the input and what w
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from smartflow.client._runs import MAX_OUTPUTS, ModelRecord
-from smartflow.errors import InferenceError, InvalidModelError, ModelInputError
+from smartflow.errors import (
+    InferenceError,
+    InvalidArgumentError,
+    InvalidModelError,
+    ModelInputError,
+)
+
+THREADS_VARIABLE = "SMARTFLOW_INFERENCE_THREADS"
 
 #: onnxruntime's element type names -> numpy dtypes, for the input checks.
 _ORT_TYPES = {
@@ -125,11 +131,22 @@ class Script:
         return [np.asarray(r) for r in results]
 
 
-def build(name: str, record: ModelRecord) -> OnnxModel | Script:
+def build(name: str, record: ModelRecord, threads: int) -> OnnxModel | Script:
+    """The runner of a record: a script, or an ONNX model on ``threads`` onnxruntime threads."""
     if record.backend == "PYTHON":
         return Script(name, record)
-    threads = int(os.environ.get("SMARTFLOW_INFERENCE_THREADS", "1"))
     return OnnxModel(name, record, threads)
+
+
+def inference_threads(environ: Mapping[str, str]) -> int:
+    """``SMARTFLOW_INFERENCE_THREADS`` (onnxruntime threads per model, 1 when unset), parsed
+    once: by the experiment before it starts a worker, and by the worker when it starts."""
+    raw = environ.get(THREADS_VARIABLE, "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidArgumentError(f"{THREADS_VARIABLE}={raw!r} must be a whole number >= 1")
+    return int(raw)
 
 
 def _check_declared(name: str, what: str, declared: tuple[str, ...], actual: list[str]) -> None:

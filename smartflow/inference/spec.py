@@ -1,4 +1,9 @@
-"""The inference worker as a supervised actor, started beside a shard or a co-located store."""
+"""The inference worker as a supervised actor, started beside a shard or a co-located store.
+
+It counts as started once it serves (its readiness probe, :mod:`smartflow.inference.health`); a
+crash is followed by a restart unless it crashes too often (a rate: :data:`WORKER_RESTARTS`);
+when the supervisor gives up, the shard's queue is marked so that clients fail at once.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,18 @@ import os
 import sys
 from pathlib import Path
 
-from smartflow.runtime.messages import ActorSpec
+from anyio.abc import Process
+
+from smartflow.errors import SmartflowError, StoreStartError
+from smartflow.inference.health import mark_unavailable, wait_until_serving
+from smartflow.inference.runners import inference_threads
+from smartflow.runtime.messages import ActorSpec, RestartPolicy
 from smartflow.runtime.process import ProcessSpec
 
 WORKER_KIND = "InferenceWorker"
-#: Crashes after which the supervisor gives up restarting a worker.
-WORKER_RESTARTS = 10
+#: A worker that crashes this often is not restarted again (a worker that stays up earns its
+#: budget back).
+WORKER_RESTARTS = RestartPolicy(limit=5, window_s=60.0)
 #: Variables a worker must not inherit: it reads and writes keys exactly as requests name them.
 _NOT_INHERITED = ("SSKEYIN", "SSKEYOUT")
 
@@ -29,24 +40,42 @@ def worker_actor_spec(
     seeds: list[str] | None = None,
     local_socket: Path | None = None,
     run_id: int = 0,
+    startup_timeout: float = 30.0,
 ) -> ActorSpec:
     """The worker of one shard (``seeds``: every shard of its cluster, for a clustered store;
     ``local_socket``: the unix socket the shard also serves on, tried before its address).
-    The secret travels in the environment, never on the command line."""
+    The secret travels in the environment, never on the command line. A bad
+    ``SMARTFLOW_INFERENCE_THREADS`` is refused here, before anything starts."""
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    inference_threads(env)
     argv = [sys.executable, "-m", "smartflow.inference.worker", "--shard", shard_address]
     if seeds:
         argv += ["--cluster", ",".join(seeds)]
     if local_socket is not None:
         argv += ["--local", str(local_socket)]
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env["SSDB_PASSWORD"] = password
-    log = workdir / f"{worker_name(shard_name)}.log"
+    name = worker_name(shard_name)
+    log = workdir / f"{name}.log"
     process = ProcessSpec(argv=tuple(argv), cwd=workdir, env=env, stdout_path=log, stderr_path=log)
+
+    async def ready(worker: Process) -> None:
+        try:
+            await wait_until_serving(shard_address, seeds, password, worker.pid, startup_timeout)
+        except SmartflowError as exc:
+            raise StoreStartError(f"{name} is not serving: {exc}; its log is {log}") from exc
+
+    async def given_up(error: str) -> None:
+        last = error.strip().splitlines()[-1] if error.strip() else "it crashed"
+        why = f"the inference worker {name} has stopped ({last}); its log is {log}"
+        await mark_unavailable(shard_address, seeds, password, why)
+
     return ActorSpec(
-        name=worker_name(shard_name),
+        name=name,
         kind=WORKER_KIND,
         process=process,
+        ready=ready,
         grace=2.0,
         run_id=run_id,
-        restarts=WORKER_RESTARTS,
+        restart=WORKER_RESTARTS,
+        on_failed=given_up,
     )

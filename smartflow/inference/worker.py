@@ -28,15 +28,20 @@ from smartflow.client._env import parse_address
 from smartflow.errors import SmartflowError
 from smartflow.inference.batches import Job, handle_jobs
 from smartflow.inference.cache import ModelCache
-from smartflow.inference.queue import Queue
+from smartflow.inference.queue import Queue, shard_of
+from smartflow.inference.runners import inference_threads
 
 #: How the worker's connections show in CLIENT LIST.
 WORKER_CLIENT_NAME = "smartflow-inference-worker"
 #: Requests taken from the queue at once (more wait for the next round).
 TAKE_AT_MOST = 64
+#: Retries while the store does not answer after a store error: from this delay, doubling...
+RECOVERY_FIRST_DELAY_S = 0.05
+#: ... up to this one.
+RECOVERY_MAX_DELAY_S = 2.0
 
 
-async def serve(shard: str, seeds: str | None, local: str | None) -> None:
+async def serve(shard: str, seeds: str | None, local: str | None, threads: int) -> None:
     config = attrs.evolve(ClientConfig.from_env(), client_name=WORKER_CLIENT_NAME)
     async with AsyncExitStack() as stack:
         near = await _near_client(stack, local, config)
@@ -47,21 +52,50 @@ async def serve(shard: str, seeds: str | None, local: str | None) -> None:
                 address=seeds or shard, cluster=seeds is not None, password=_secret(), config=config
             )
             await stack.enter_async_context(client)
-        own = client._router.pools()[0] if seeds is None else client._router.pool_at(shard)
+        own, tag = shard_of(client, shard)
         client.use_tensor_ensemble_prefix(False)  # requests name keys as stored
         path = near._router.pools()[0] if near is not None else own
-        queue = Queue(client, path, client._router.tag_for(own), own)
-        cache = ModelCache()
+        queue = Queue(client, path, tag, own)
         log = get_logger("inference", entity=f"worker@{shard}", tag=queue.tag, pid=os.getpid())
         orphans = await queue.answer_orphans()
+        await queue.announce_ready(os.getpid())
         log.info("serving", orphans_answered=orphans, unix_socket=near is not None)
-        taken: list[bytes] = []
-        while True:
+        await _serve_rounds(client, queue, ModelCache(threads), log)
+
+
+async def _serve_rounds(client: Client, queue: Queue, cache: ModelCache, log) -> None:  # type: ignore[no-untyped-def]
+    """Take and handle requests until cancelled. A store error (a timeout, a dropped
+    connection) ends only the round it happened in: its requests are answered "interrupted"
+    once the store answers again, and the worker goes on serving."""
+    taken: list[bytes] = []
+    while True:
+        try:
             if not taken:
                 taken = await queue.take(TAKE_AT_MOST)
             if taken:
                 jobs = [Job.of(raw) for raw in taken]
                 taken = await handle_jobs(client, queue, cache, jobs, TAKE_AT_MOST, log)
+        except SmartflowError as exc:
+            taken = []
+            queue.close()  # its subscriber may be broken too
+            await _answer_interrupted(queue, exc, log)
+
+
+async def _answer_interrupted(queue: Queue, error: SmartflowError, log) -> None:  # type: ignore[no-untyped-def]
+    """Answer what the interrupted round took, retrying (backing off) while the store does not
+    answer; a worker whose shard is gone is stopped with it by the experiment."""
+    message = f"the worker's round was interrupted by a store error: {error}"
+    delay = RECOVERY_FIRST_DELAY_S
+    while True:
+        try:
+            answered = await queue.answer_orphans("interrupted", message)
+        except SmartflowError as again:
+            log.warning("store unreachable; retrying", error=str(again), retry_in_s=delay)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, RECOVERY_MAX_DELAY_S)
+            continue
+        log.warning("round interrupted by a store error", error=str(error), answered=answered)
+        return
 
 
 async def _near_client(
@@ -91,9 +125,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster", default=None, help="comma-separated cluster seeds")
     parser.add_argument("--local", default=None, help="the shard's unix socket, if it has one")
     args = parser.parse_args(argv)
-    parse_address(args.shard)
     try:
-        anyio.run(serve, args.shard, args.cluster, args.local)
+        parse_address(args.shard)
+        threads = inference_threads(os.environ)
+    except SmartflowError as exc:  # before serving: the readiness probe reports this line
+        sys.exit(f"smartflow inference worker: {type(exc).__name__}: {exc}")
+    try:
+        anyio.run(serve, args.shard, args.cluster, args.local, threads)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -17,6 +17,8 @@ from smartflow.store.config import ShardConfig
 from smartflow.store.shard_link import shard_link
 
 ADDRESS_IN_USE = "Address already in use"
+#: How long a shard (and the inference worker beside it) may take to serve after its start.
+STARTUP_TIMEOUT_S = 30.0
 #: Socket timeouts of one probe (seconds); the caller bounds the whole wait.
 _PROBE_TIMEOUT = 1.0
 
@@ -25,10 +27,12 @@ def shard_actor_spec(
     shard: ShardConfig,
     *,
     run_id: int = 0,
-    startup_timeout: float = 30.0,
+    startup_timeout: float | None = None,
     companions: tuple[str, ...] = (),
 ) -> ActorSpec:
-    """The actor that runs one shard and reports it started once it answers an AUTHed PING."""
+    """The actor that runs one shard and reports it started once it answers an AUTHed PING
+    (within ``startup_timeout`` seconds, :data:`STARTUP_TIMEOUT_S` by default)."""
+    startup_timeout = STARTUP_TIMEOUT_S if startup_timeout is None else startup_timeout
     argv = [str(find_redis_server())]
     if shard.cpus:
         argv = [_taskset(), "-c", ",".join(map(str, shard.cpus)), *argv]

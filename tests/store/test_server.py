@@ -35,6 +35,15 @@ from smartflow.runtime.supervisor import Supervisor
 from smartflow.store.config import ShardConfig
 from smartflow.store.network import pick_free_port
 from smartflow.store.server import shard_actor_spec
+from tests._support import (
+    alive,
+    descendants,
+    free_port_in_range,
+    host_port,
+    is_store,
+    raw_store,
+    store_pid,
+)
 
 ADDRESS = re.compile(r"^127\.0\.0\.1:(\d+)$")
 
@@ -43,71 +52,6 @@ ADDRESS = re.compile(r"^127\.0\.0\.1:(\d+)$")
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_PATH", raising=False)
     monkeypatch.delenv("REDIS_CONF", raising=False)
-
-
-def _host_port(db: Orchestrator) -> tuple[str, int]:
-    host, _, port = db.get_address()[0].rpartition(":")
-    return host, int(port)
-
-
-def _client(db: Orchestrator, **kwargs) -> aioredis.Redis:
-    host, port = _host_port(db)
-    kwargs.setdefault("password", db.password)
-    return aioredis.Redis(
-        host=host,
-        port=port,
-        protocol=2,
-        retry=Retry(NoBackoff(), 0),  # redis-py retries with backoff by default: seconds wasted
-        socket_timeout=5,
-        socket_connect_timeout=5,
-        decode_responses=True,
-        **kwargs,
-    )
-
-
-@asynccontextmanager
-async def _raw(db: Orchestrator, **kwargs) -> AsyncIterator[aioredis.Redis]:
-    r = _client(db, **kwargs)
-    try:
-        yield r
-    finally:
-        await r.aclose()
-
-
-def _server_pid(exp: Experiment, name: str = "orchestrator_0") -> int:
-    (record,) = [r for r in exp.summary(format="records") if r["name"] == name]
-    return int(record["job_id"])
-
-
-def _running(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _descendants() -> list[psutil.Process]:
-    return psutil.Process(os.getpid()).children(recursive=True)
-
-
-def _is_store(proc: psutil.Process) -> bool:
-    try:
-        return "redis" in " ".join(proc.cmdline())
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _free_port_in_range(low: int = 20000, high: int = 45535) -> int:
-    """A port free on 127.0.0.1 from the store's range (not the ephemeral one)."""
-    for port in range(low + os.getpid() % 1000 * 17, high):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 async def _wait_status(exp: Experiment, db: Orchestrator, want: Status, within: float = 5.0):
@@ -124,7 +68,7 @@ async def _wait_status(exp: Experiment, db: Orchestrator, want: Status, within: 
 async def test_authentication_is_required_by_default(experiment: Experiment) -> None:
     db = experiment.create_database()
     await experiment.start(db)
-    host, port = _host_port(db)
+    host, port = host_port(db)
 
     # The wire answer to an unauthenticated command, read with a plain socket.
     stream = await anyio.connect_tcp(host, port)
@@ -140,11 +84,11 @@ async def test_authentication_is_required_by_default(experiment: Experiment) -> 
             with pytest.raises(aioredis.AuthenticationError):
                 await anonymous.ping()
     # ...a wrong one as well...
-    async with _raw(db, password="not-the-secret") as wrong:
+    async with raw_store(db, password="not-the-secret") as wrong:
         with pytest.raises(aioredis.AuthenticationError):
             await wrong.ping()
     # ...and the store's own secret works.
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         assert await r.ping() is True
         await r.set("k", "v")
         assert await r.get("k") == "v"
@@ -152,7 +96,7 @@ async def test_authentication_is_required_by_default(experiment: Experiment) -> 
 
 @asynccontextmanager
 async def _anon(db: Orchestrator, protocol: int) -> AsyncIterator[aioredis.Redis]:
-    host, port = _host_port(db)
+    host, port = host_port(db)
     r = aioredis.Redis(
         host=host, port=port, protocol=protocol, retry=Retry(NoBackoff(), 0), socket_timeout=5
     )
@@ -173,8 +117,8 @@ async def test_secret_is_long_and_unique_per_store(experiment: Experiment) -> No
 async def test_secret_never_on_a_command_line(experiment: Experiment) -> None:
     db = experiment.create_database()
     await experiment.start(db)
-    pid = _server_pid(experiment)
-    procs = _descendants()
+    pid = store_pid(experiment)
+    procs = descendants()
     assert pid in {p.pid for p in procs}, "the redis-server should be a descendant of the test"
     for proc in [psutil.Process(os.getpid()), *procs]:
         try:
@@ -202,7 +146,7 @@ async def test_secret_not_in_readable_files(experiment: Experiment) -> None:
 async def test_persistence_is_off(experiment: Experiment) -> None:
     db = experiment.create_database()
     await experiment.start(db)
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         assert await r.config_get("save") == {"save": ""}
         assert await r.config_get("appendonly") == {"appendonly": "no"}
         await r.set("x", "1")
@@ -223,13 +167,13 @@ async def test_bound_to_requested_interface(experiment: Experiment) -> None:
     assert len(address) == 1
     match = ADDRESS.match(address[0])
     assert match, address
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         assert await r.config_get("bind") == {"bind": "127.0.0.1"}
         assert await r.config_get("port") == {"port": match.group(1)}
     # Listening on loopback only: the server's sockets say so.
     listening = [
         c.laddr
-        for c in psutil.Process(_server_pid(experiment)).net_connections(kind="inet")
+        for c in psutil.Process(store_pid(experiment)).net_connections(kind="inet")
         if c.status == psutil.CONN_LISTEN
     ]
     assert listening
@@ -244,17 +188,17 @@ async def test_interface_given_as_ip_literal(experiment: Experiment) -> None:
 
 
 async def test_explicit_free_port_is_honoured(experiment: Experiment) -> None:
-    port = _free_port_in_range()
+    port = free_port_in_range()
     db = experiment.create_database(port=port)
     assert db.get_address() == [f"127.0.0.1:{port}"]  # known before start when given
     await experiment.start(db)
     assert db.get_address() == [f"127.0.0.1:{port}"]
-    async with _raw(db) as r:
+    async with raw_store(db) as r:
         assert await r.config_get("port") == {"port": str(port)}
 
 
 async def test_port_in_use_is_refused_and_experiment_unchanged(experiment: Experiment) -> None:
-    port = _free_port_in_range()
+    port = free_port_in_range()
     blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         blocker.bind(("127.0.0.1", port))
@@ -265,7 +209,7 @@ async def test_port_in_use_is_refused_and_experiment_unchanged(experiment: Exper
         assert not isinstance(info.value, BaseExceptionGroup)
         assert str(port) in str(info.value)
         assert experiment.summary(format="records") == []
-        assert (await experiment.get_status(db)) == [Status.NEW]
+        assert (await experiment.get_status(db)) == [Status.NEW] * 2  # the shard, its worker
         assert not await db.is_active()
         # Another store still starts in the same experiment.
         other = experiment.create_database(db_identifier="other")
@@ -280,14 +224,14 @@ async def test_port_in_use_is_refused_and_experiment_unchanged(experiment: Exper
 
 
 async def test_port_in_use_on_wildcard_address_is_refused(experiment: Experiment) -> None:
-    port = _free_port_in_range()
+    port = free_port_in_range()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
         blocker.bind(("0.0.0.0", port))
         blocker.listen()
         db = experiment.create_database(port=port)
         with pytest.raises(PortInUseError):
             await experiment.start(db)
-    assert [p for p in _descendants() if _running(p.pid) and _is_store(p)] == []
+    assert [p for p in descendants() if alive(p.pid) and is_store(p)] == []
 
 
 def test_bad_interface_refused_at_create_database(tmp_path: Path) -> None:
@@ -336,7 +280,7 @@ async def test_is_active_follows_the_lifecycle(experiment: Experiment) -> None:
 async def test_picked_ports_leave_room_for_the_cluster_bus(experiment: Experiment) -> None:
     dbs = [experiment.create_database(db_identifier=f"db{i}") for i in range(3)]
     await experiment.start(*dbs)
-    ports = [_host_port(db)[1] for db in dbs]
+    ports = [host_port(db)[1] for db in dbs]
     assert len(set(ports)) == 3
     for port in ports:
         assert 20000 <= port <= 55535
@@ -346,19 +290,19 @@ async def test_picked_ports_leave_room_for_the_cluster_bus(experiment: Experimen
 async def test_stop_ends_cancelled(experiment: Experiment) -> None:
     db = experiment.create_database()
     await experiment.start(db)
-    pid = _server_pid(experiment)
-    assert await experiment.get_status(db) == [Status.RUNNING]
+    pid = store_pid(experiment)
+    assert await experiment.get_status(db) == [Status.RUNNING] * 2
     assert not await experiment.finished(db)
     await experiment.stop(db)
-    assert await experiment.get_status(db) == [Status.CANCELLED]
+    assert await experiment.get_status(db) == [Status.CANCELLED] * 2
     assert await experiment.finished(db)
-    assert not _running(pid)
+    assert not alive(pid)
 
 
 async def test_externally_killed_store_is_failed(experiment: Experiment) -> None:
     db = experiment.create_database()
     await experiment.start(db)
-    pid = _server_pid(experiment)
+    pid = store_pid(experiment)
     assert "redis" in psutil.Process(pid).name()
     psutil.Process(pid).kill()
     await _wait_status(experiment, db, Status.FAILED)
@@ -374,7 +318,7 @@ async def test_externally_killed_store_is_failed(experiment: Experiment) -> None
     # A failed store may be started again.
     await experiment.start(db)
     assert await db.is_active()
-    assert await experiment.get_status(db) == [Status.RUNNING]
+    assert await experiment.get_status(db) == [Status.RUNNING] * 2
 
 
 async def test_binary_that_exits_immediately(tmp_path: Path, monkeypatch) -> None:
@@ -383,7 +327,7 @@ async def test_binary_that_exits_immediately(tmp_path: Path, monkeypatch) -> Non
     script.write_text("#!/bin/sh\necho 'fake-redis: refusing to serve today' >&2\nexit 1\n")
     script.chmod(0o755)
     monkeypatch.setenv("REDIS_PATH", str(script))
-    before = {p.pid for p in _descendants()}
+    before = {p.pid for p in descendants()}
     async with Experiment("srv", exp_path=tmp_path / "exp") as exp:
         db = exp.create_database()
         with anyio.fail_after(10):  # must fail fast, not wait for a startup timeout
@@ -392,14 +336,14 @@ async def test_binary_that_exits_immediately(tmp_path: Path, monkeypatch) -> Non
         assert isinstance(info.value, StoreStartError)
         assert not isinstance(info.value, BaseExceptionGroup)
         assert "refusing to serve today" in str(info.value)
-        assert [p for p in _descendants() if _running(p.pid) and _is_store(p)] == []
-        assert await exp.get_status(db) == [Status.FAILED]
+        assert [p for p in descendants() if alive(p.pid) and is_store(p)] == []
+        assert await exp.get_status(db) == [Status.FAILED, Status.NEW]  # no worker started
         assert not await db.is_active()
         # Fixing the binary makes the same store start in the same experiment.
         monkeypatch.delenv("REDIS_PATH")
         await exp.start(db)
         assert await db.is_active()
-    assert [p for p in _descendants() if p.pid not in before and _running(p.pid)] == []
+    assert [p for p in descendants() if p.pid not in before and alive(p.pid)] == []
 
 
 async def test_a_store_that_never_answers_fails_with_a_clear_timeout(
@@ -425,4 +369,6 @@ async def test_a_store_that_never_answers_fails_with_a_clear_timeout(
     message = str(info.value)
     assert f"127.0.0.1:{port}" in message and "0.3 s" in message and "hung.log" in message
     assert supervisor.table["hung"].status is Status.FAILED
-    assert [p for p in _descendants() if _running(p.pid) and "sleep" in p.name()] == []
+    # The status says what went wrong, not "unhandled errors in a TaskGroup".
+    assert supervisor.table["hung"].error_tail == message
+    assert [p for p in descendants() if alive(p.pid) and "sleep" in p.name()] == []
