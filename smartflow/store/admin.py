@@ -27,10 +27,15 @@ async def config_set(addresses: list[str], password: str, key: str, value: str) 
             try:
                 await link.config_set(key, value)
             except (rex.RedisError, OSError) as exc:
-                await _restore(links[:done], key, before[:done])
+                unrestored = await _restore(links[:done], addresses[:done], key, before[:done])
+                note = f"; and restoring {key} failed on {unrestored}" if unrestored else ""
                 if isinstance(exc, rex.ResponseError):
-                    raise InvalidArgumentError(f"the store refused {key}={value!r}: {exc}") from exc
-                raise StoreError(f"could not configure the shard at {address}: {exc}") from exc
+                    raise InvalidArgumentError(
+                        f"the store refused {key}={value!r}: {exc}{note}"
+                    ) from exc
+                raise StoreError(
+                    f"could not configure the shard at {address}: {exc}{note}"
+                ) from exc
     finally:
         for link in links:
             await link.aclose()
@@ -43,10 +48,16 @@ async def _read(link: aioredis.Redis, address: str, key: str) -> str | None:
         raise StoreError(f"could not reach the shard at {address}: {exc}") from exc
 
 
-async def _restore(links: list[aioredis.Redis], key: str, values: list[str | None]) -> None:
-    for link, value in zip(links, values, strict=True):
+async def _restore(
+    links: list[aioredis.Redis], addresses: list[str], key: str, values: list[str | None]
+) -> str:
+    """Put ``key`` back on the shards already changed; the shards where that failed, with why
+    (empty when all were restored), for the error being raised to say."""
+    failed = []
+    for link, address, value in zip(links, addresses, values, strict=True):
         if value is not None:
             try:
                 await link.config_set(key, value)
-            except (rex.RedisError, OSError):
-                pass  # best effort: the error being raised says what happened
+            except (rex.RedisError, OSError) as exc:
+                failed.append(f"{address} ({exc})")
+    return ", ".join(failed)

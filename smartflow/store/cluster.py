@@ -42,7 +42,7 @@ async def _connections(
     try:
         yield clients
     finally:
-        with anyio.CancelScope(shield=True):
+        with anyio.move_on_after(_COMMAND_TIMEOUT, shield=True):
             for client in clients:
                 await client.aclose()
 

@@ -21,7 +21,7 @@ class ShardConfig:
     name: str
     host: str
     port: int
-    password: str
+    password: str = attrs.field(repr=False)
     workdir: Path
     extra: tuple[tuple[str, str], ...] = ()
     #: A shard of a Redis Cluster (its bus listens on port + 10000).

@@ -16,6 +16,7 @@ from smartflow import (
     Orchestrator,
     StoreError,
 )
+from smartflow.store import admin
 from smartflow.store.config import ShardConfig
 
 
@@ -150,3 +151,44 @@ def test_a_tcp_shard_also_serves_a_unix_socket_when_its_path_fits(tmp_path: Path
     colocated = ShardConfig("c", "", 0, "secret", tmp_path, unix_socket=tmp_path / "c.sock")
     assert colocated.local_socket is None
     assert colocated.render().count("unixsocket ") == 1
+
+
+async def test_a_failed_rollback_names_the_shard_left_changed(
+    experiment: Experiment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first shard takes the value, then both shards stall (SIGSTOP): the second cannot be
+    set and the first cannot be put back, and the error says which shard differs."""
+    db = experiment.create_database(db_nodes=2)
+    await experiment.start(db)
+    records = {r["name"]: r for r in experiment.summary(format="records")}
+    pids = [int(records[name]["job_id"]) for name in db.shard_names]
+    first = db.get_address()[0]
+    real_link = admin.shard_link
+
+    def stalling_link(address: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        link = real_link(address, *args, **kwargs)
+        real_set = link.config_set
+
+        async def config_set(key: str, value: str):  # type: ignore[no-untyped-def]
+            done = await real_set(key, value)
+            if address == first:
+                for pid in pids:
+                    os.kill(pid, signal.SIGSTOP)
+            return done
+
+        link.config_set = config_set
+        return link
+
+    monkeypatch.setattr(admin, "shard_link", stalling_link)
+    monkeypatch.setattr(admin, "_TIMEOUT", 0.5)
+    try:
+        with pytest.raises(StoreError) as info:
+            await db.set_max_memory("123mb")
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    message = str(info.value)
+    assert f"could not configure the shard at {db.get_address()[1]}" in message
+    assert f"restoring maxmemory failed on {first}" in message
+    # (What the shards hold now is not asserted: commands that timed out were still queued
+    # in the stalled shards, which run them once they continue.)
