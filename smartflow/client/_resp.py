@@ -60,9 +60,15 @@ def pack_command(*args: bytes | str | int) -> bytes:
     return b"".join(out)
 
 
-def set_prefix(key: bytes, value_len: int) -> bytes:
-    """``SET key`` up to the value's length line; the value and CRLF follow."""
-    return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, value_len)
+def set_prefix(key: bytes, value_len: int, options: int = 0) -> bytes:
+    """``SET key`` up to the value's length line; the value, CRLF and ``options`` more
+    arguments (``PX ms``) follow."""
+    return b"*%d\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (
+        3 + options,
+        len(key),
+        key,
+        value_len,
+    )
 
 
 class RespConnection:

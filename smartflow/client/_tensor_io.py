@@ -1,22 +1,33 @@
-"""Tensor payloads over a :class:`RespConnection`: pipelined SETs and GETs without extra copies."""
+"""Tensor payloads over a :class:`RespConnection`: pipelined SETs and GETs without extra copies.
+
+A tensor too large for one Redis value is a Redis *list* at its key: a manifest, then its chunks
+(``docs/wire-format.md``). It is built under a temporary key in the same slot and renamed into
+place, so a reader sees a whole tensor or none, and a ``SET`` of a small tensor over it (the
+ordinary put) replaces the whole list: nothing is ever left behind.
+"""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import secrets
 from collections.abc import Iterator, Sequence
 
 import attrs
 import numpy as np
+from redis.crc import key_slot
 
 from smartflow.client import codec
-from smartflow.client._resp import CRLF, ErrorReply, RespConnection, pack_command, raise_for_error
-from smartflow.client._resp import set_prefix as _set_prefix
-from smartflow.errors import (
-    ConnectionFailedError,
-    InvalidArgumentError,
-    KeyNotFoundError,
-    TensorFormatError,
+from smartflow.client._resp import (
+    CRLF,
+    ErrorReply,
+    RespConnection,
+    pack_command,
+    raise_for_error,
+    transaction,
 )
+from smartflow.client._resp import set_prefix as _set_prefix
+from smartflow.errors import ConnectionFailedError, KeyNotFoundError, TensorFormatError
 
 
 @attrs.frozen
@@ -27,50 +38,63 @@ class EncodedTensor:
     key: bytes
     array: np.ndarray
     header: bytes
+    #: A time to live in milliseconds (scratch tensors); 0: the tensor stays.
+    expire_ms: int = 0
 
     @classmethod
-    def of(cls, name: str, key: bytes, value: object) -> EncodedTensor:
+    def of(cls, name: str, key: bytes, value: object, expire_ms: int = 0) -> EncodedTensor:
         array = codec.as_storable(value, name=f"tensor {name!r}")
-        return cls(name, key, array, codec.encode_header(array))
+        return cls(name, key, array, codec.encode_header(array), expire_ms)
 
     @property
     def value_len(self) -> int:
         return len(self.header) + self.array.nbytes
 
 
-class ChunkMissingError(TensorFormatError):
-    """A chunk named by a manifest is gone: the tensor was overwritten or deleted meanwhile."""
-
-
 @attrs.frozen
 class ChunkedRef:
-    """A manifest read in place of a tensor: the chunks still have to be fetched."""
+    """What a GET found in place of a tensor: a key that holds no string, so a chunked tensor's
+    list (or something that is no tensor at all, which reading it as a list says)."""
 
     name: str
-    header: codec.TensorHeader
-    manifest: codec.ChunkManifest
 
 
-def chunk_prefix(key: str) -> str:
-    """Where a large tensor's chunks live: under the key's own hash tag, so on its shard.
+class TensorChanged(Exception):
+    """A chunked tensor was replaced while it was read (an internal signal: read again).
+    ``token`` is the write the reader had seen, if any: seen twice, the tensor was not being
+    replaced, it is damaged, as ``reason`` says."""
 
-    A key without a hash tag hashes as a whole; ``{key}`` then makes the chunks hash the same.
-    """
-    open_at = key.find("{")
-    close_at = key.find("}", open_at + 1) if open_at >= 0 else -1
-    if open_at >= 0 and close_at > open_at + 1:
-        return f"{key}:chunk:"
-    if "}" in key:
-        raise InvalidArgumentError(
-            f"tensor name {key!r}: a tensor larger than one Redis value needs a name that "
-            "either has a {hash tag} or contains no '}'"
-        )
-    return f"{{{key}}}:chunk:"
+    def __init__(self, reason: str, token: bytes | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.token = token
+
+
+#: A chunked tensor's temporary list lives this long unless renamed into place (or refreshed by
+#: the next chunk): a writer that dies midway leaves nothing behind for long.
+TEMPORARY_TTL_MS = 120_000
+
+
+@functools.lru_cache(maxsize=1024)
+def _tag_of_slot(slot: int) -> str:
+    """The smallest integer whose decimal string hashes to ``slot`` (a hash tag for it)."""
+    return str(next(n for n in itertools.count() if key_slot(b"%d" % n) == slot))
+
+
+def temporary_key(key: bytes) -> bytes:
+    """A fresh key in ``key``'s slot (so on its shard, and renamable onto it)."""
+    return f"smartflow.tmp{{{_tag_of_slot(key_slot(key))}}}:{secrets.token_hex(8)}".encode()
 
 
 def set_parts(items: Sequence[EncodedTensor]) -> Iterator[bytes | memoryview]:
     """The SET commands of ``items``, as parts for ``send_parts`` (payloads are not copied)."""
     for item in items:
+        if item.expire_ms:
+            yield _set_prefix(item.key, item.value_len, options=2)
+            yield item.header
+            yield codec.payload_view(item.array)
+            yield b"\r\n$2\r\nPX\r\n$%d\r\n%d\r\n" % (len(str(item.expire_ms)), item.expire_ms)
+            continue
         yield _set_prefix(item.key, item.value_len)
         yield item.header
         yield codec.payload_view(item.array)
@@ -104,8 +128,15 @@ async def get_many(
     return [await read_tensor(conn, name) for _, name in keys]
 
 
-async def bulk_length(conn: RespConnection, name: str, kind: str = "tensor") -> int:
-    """The length line of a bulk reply; errors and nil replies are raised, fully consumed."""
+#: What :func:`bulk_length` returns for a key that holds a list, hash or set.
+NOT_A_STRING = -2
+
+
+async def bulk_length(
+    conn: RespConnection, name: str, kind: str = "tensor", *, other_types: bool = False
+) -> int:
+    """The length line of a bulk reply; errors and nil replies are raised, fully consumed. A
+    key holding another type is refused, or, with ``other_types``, :data:`NOT_A_STRING`."""
     line = await conn.read_line()
     prefix = line[:1]
     if prefix == b"$":
@@ -118,6 +149,8 @@ async def bulk_length(conn: RespConnection, name: str, kind: str = "tensor") -> 
         conn.reply_done()
         error = ErrorReply(line[1:].decode("utf-8", errors="replace"))
         if error.code == "WRONGTYPE":
+            if other_types:
+                return NOT_A_STRING
             raise TensorFormatError(f"key {name!r} holds a Redis list/hash/set, not a {kind}")
         raise_for_error(error, f"get_tensor {name!r}")
     raise ConnectionFailedError(f"protocol error: unexpected reply {line[:40]!r}")
@@ -125,7 +158,9 @@ async def bulk_length(conn: RespConnection, name: str, kind: str = "tensor") -> 
 
 async def read_tensor(conn: RespConnection, name: str) -> np.ndarray | ChunkedRef:
     """Read one GET reply holding a tensor; the payload lands directly in the new array."""
-    n = await bulk_length(conn, name)
+    n = await bulk_length(conn, name, other_types=True)
+    if n == NOT_A_STRING:
+        return ChunkedRef(name)
     if n < codec.PREFIX_LEN:
         codec.header_length(await conn.read_exact(n), name)  # raises: not a tensor
     prefix = await conn.read_exact(codec.PREFIX_LEN)
@@ -135,10 +170,7 @@ async def read_tensor(conn: RespConnection, name: str) -> np.ndarray | ChunkedRe
     raw_header = prefix + await conn.read_exact(header_len - codec.PREFIX_LEN)
     header = codec.decode_header(raw_header, name)
     if header.chunked:
-        body = await conn.read_exact(n - header_len)
-        await conn.expect_crlf()
-        conn.reply_done()
-        return ChunkedRef(name, header, codec.decode_manifest(raw_header + body, header, name))
+        raise TensorFormatError(f"key {name!r}: a chunk manifest stored as a plain value")
     codec.check_length(header, n - header_len, name)
     array = np.empty(header.shape, header.dtype)
     await conn.read_into(codec.payload_view(array))
@@ -147,43 +179,86 @@ async def read_tensor(conn: RespConnection, name: str) -> np.ndarray | ChunkedRe
     return array
 
 
-async def read_chunks(conn: RespConnection, ref: ChunkedRef) -> np.ndarray:
-    """Fetch a chunked tensor's chunks straight into one array."""
-    manifest = ref.manifest
-    array = np.empty(ref.header.shape, ref.header.dtype)
+async def read_manifest(
+    conn: RespConnection, key: bytes, name: str
+) -> tuple[codec.TensorHeader, codec.ChunkManifest]:
+    """The manifest of the chunked tensor at ``key``: a missing key is a
+    :class:`KeyNotFoundError`, a plain value :class:`TensorChanged` (a small tensor replaced
+    it: read again), anything else that is no chunked tensor a :class:`TensorFormatError`."""
+    await conn.send(pack_command(b"LINDEX", key, 0))
+    value = await conn.read_reply()
+    if value is None:
+        raise KeyNotFoundError(f"tensor {name!r} does not exist")
+    if isinstance(value, ErrorReply):
+        if value.code == "WRONGTYPE" and await _holds_string(conn, key):
+            raise TensorChanged("a plain value replaced it")
+        raise TensorFormatError(f"key {name!r} holds a Redis hash/set, not a tensor")
+    return codec.decode_manifest(value, name)  # type: ignore[arg-type]
+
+
+async def _holds_string(conn: RespConnection, key: bytes) -> bool:
+    await conn.send(pack_command(b"TYPE", key))
+    return await conn.read_reply() == b"string"
+
+
+async def read_chunked(conn: RespConnection, key: bytes, name: str) -> np.ndarray:
+    """Read a chunked tensor's list straight into one array. Every chunk and the manifest again
+    go out in one pipeline; :class:`TensorChanged` when the tensor was replaced meanwhile."""
+    header, manifest = await read_manifest(conn, key, name)
+    array = np.empty(header.shape, header.dtype)
     view = codec.payload_view(array)
-    keys = manifest.chunk_keys()
-    await conn.send(b"".join(pack_command(b"GET", key) for key in keys), replies=len(keys))
-    for i, key in enumerate(keys):
+    count = manifest.chunk_count
+    commands = [pack_command(b"LINDEX", key, i + 1) for i in range(count)]
+    await conn.send(b"".join(commands) + pack_command(b"LINDEX", key, 0), replies=count + 1)
+    for i in range(count):
         target = view[i * manifest.chunk_bytes : (i + 1) * manifest.chunk_bytes]
         try:
-            n = await bulk_length(conn, key)
-        except KeyNotFoundError as exc:
-            raise ChunkMissingError(
-                f"tensor {ref.name!r}: its chunk {key!r} is missing (deleted or overwritten)"
-            ) from exc
-        if n != len(target):
-            raise TensorFormatError(
-                f"tensor {ref.name!r}: chunk {key!r} has {n} bytes, not {len(target)}"
-            )
+            n = await bulk_length(conn, name, other_types=True)
+        except KeyNotFoundError:  # deleted, or replaced by a shorter list
+            raise TensorChanged(f"its chunk {i} is missing", manifest.token) from None
+        if n != len(target):  # replaced (or damaged): the connection, mid-reply, is dropped
+            size = "no string" if n == NOT_A_STRING else f"{n} bytes"
+            reason = f"its chunk {i} has {size}, not {len(target)}"
+            raise TensorChanged(reason, manifest.token)
         await conn.read_into(target)
         await conn.expect_crlf()
         conn.reply_done()
+    again = await conn.read_reply()
+    if not isinstance(again, bytes) or codec.decode_manifest(again, name)[1] != manifest:
+        raise TensorChanged("replaced while it was read")
     return array
 
 
-def chunk_values(
-    item: EncodedTensor, chunk_bytes: int
-) -> tuple[list[tuple[bytes, memoryview]], bytes]:
-    """The (key, chunk) pairs of a large tensor and the manifest to write after them."""
+def chunk_values(item: EncodedTensor, chunk_bytes: int) -> list[bytes | memoryview]:
+    """The elements of a large tensor's list: its manifest, then its chunks (views, no copy)."""
     payload = codec.payload_view(item.array)
-    # A fresh token per write: an overwrite never touches the chunks a reader of the previous
-    # manifest may be fetching, so it sees the old tensor whole (or a clear "chunk missing").
-    prefix = f"{chunk_prefix(item.key.decode())}{secrets.token_hex(4)}:"
     count = -(-len(payload) // chunk_bytes)
-    manifest = codec.ChunkManifest(count, chunk_bytes, len(payload), prefix)
-    pairs = [
-        (key.encode(), payload[i * chunk_bytes : (i + 1) * chunk_bytes])
-        for i, key in enumerate(manifest.chunk_keys())
-    ]
-    return pairs, codec.encode_manifest(item.array, manifest)
+    manifest = codec.ChunkManifest(count, chunk_bytes, len(payload), secrets.token_bytes(8))
+    chunks = [payload[i * chunk_bytes : (i + 1) * chunk_bytes] for i in range(count)]
+    return [codec.encode_manifest(item.array, manifest), *chunks]
+
+
+async def push_element(conn: RespConnection, key: bytes, element: bytes | memoryview) -> None:
+    """RPUSH one element onto a temporary list and keep it from expiring for a while."""
+
+    def parts() -> Iterator[bytes | memoryview]:
+        yield b"*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, len(element))
+        yield element
+        yield CRLF
+        yield pack_command(b"PEXPIRE", key, TEMPORARY_TTL_MS)
+
+    await conn.send_parts(parts(), replies=2)
+    for _ in range(2):
+        raise_for_error(await conn.read_reply(), "put_tensor (a chunk)")
+
+
+async def rename_into_place(
+    conn: RespConnection, temporary: bytes, key: bytes, expire_ms: int = 0
+) -> None:
+    """Make the finished temporary list the tensor at ``key``, whatever ``key`` held (to live
+    ``expire_ms`` milliseconds, or for good)."""
+    lifetime = (
+        pack_command(b"PEXPIRE", key, expire_ms) if expire_ms else pack_command(b"PERSIST", key)
+    )
+    commands = [pack_command(b"RENAME", temporary, key), lifetime]
+    await transaction(conn, commands, "put_tensor (chunked)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import anyio
 import numpy as np
 
 from smartflow.client import _tensor_io as tio
@@ -13,12 +14,13 @@ from smartflow.client._prefix import Kind
 from smartflow.errors import (
     InvalidArgumentError,
     KeyNotFoundError,
+    SmartflowError,
     TensorFormatError,
     UnsupportedTypeError,
 )
 
 #: Reads of a chunked tensor that is overwritten while being read: retried with the new manifest.
-_CHUNKED_READ_TRIES = 3
+_CHUNKED_READ_TRIES = 5
 
 
 class TensorOps(ClientCore):
@@ -51,43 +53,44 @@ class TensorOps(ClientCore):
 
     async def get_tensors(self, names: Iterable[str]) -> dict[str, np.ndarray]:
         """The named tensors, fetched in one pipelined round trip."""
-        if isinstance(names, str):
-            raise UnsupportedTypeError("get_tensors takes an iterable of names, not one string")
+        if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+            raise UnsupportedTypeError(
+                f"get_tensors takes an iterable of names (str), got {type(names).__name__}"
+                + ("; use get_tensor for one" if isinstance(names, str) else "")
+            )
         names = list(names)
         return dict(zip(names, await self._get_arrays(names), strict=True))
 
     async def delete_tensor(self, name: str) -> None:
-        """Delete a tensor (and its chunks). Like SmartRedis, deleting a missing key is no error;
-        a key that holds something other than a tensor is refused and left alone."""
+        """Delete a tensor (a chunked one with all its chunks). Like SmartRedis, deleting a
+        missing key is no error; a key that holds something other than a tensor is refused and
+        left alone."""
         key = self._key_in(Kind.TENSOR, name)
-        ref = await self._probe(name, key, missing_ok=True)
-        doomed = [key] + [k.encode() for k in ref.manifest.chunk_keys()] if ref else [key]
-        await self._slow(f"delete_tensor {name!r}", lambda r: r.delete(*doomed))
+        if await self._probe(name, key, missing_ok=True):
+            await self._slow(f"delete_tensor {name!r}", lambda r: r.delete(key))
 
     async def copy_tensor(self, src_name: str, dest_name: str) -> None:
         """Copy a tensor to a new name (replacing what was there)."""
         src, dest = self._key_in(Kind.TENSOR, src_name), self._key_out(Kind.TENSOR, dest_name)
         if src == dest:
             raise InvalidArgumentError(f"copy_tensor: source and destination are both {src_name!r}")
-        if await self._probe(src_name, src) is not None or self._across_slots(src, dest):
+        await self._probe(src_name, src)
+        if self._across_slots(src, dest):
             await self.put_tensor(dest_name, await self.get_tensor(src_name))
             return
-        replaced = await self._chunked_at(dest_name, dest)
         await self._slow(f"copy_tensor {src_name!r}", lambda r: r.copy(src, dest, replace=True))
-        await self._delete_chunks(dest_name, replaced)
 
     async def rename_tensor(self, old_name: str, new_name: str) -> None:
         """Rename a tensor (replacing what was at the new name)."""
         old, new = self._key_in(Kind.TENSOR, old_name), self._key_out(Kind.TENSOR, new_name)
         if old == new:
             raise InvalidArgumentError(f"rename_tensor: old and new names are both {old_name!r}")
-        if await self._probe(old_name, old) is not None or self._across_slots(old, new):
+        await self._probe(old_name, old)
+        if self._across_slots(old, new):
             await self.copy_tensor(old_name, new_name)
             await self.delete_tensor(old_name)
             return
-        replaced = await self._chunked_at(new_name, new)
         await self._slow(f"rename_tensor {old_name!r}", lambda r: r.rename(old, new))
-        await self._delete_chunks(new_name, replaced)
 
     async def tensor_exists(self, name: str) -> bool:
         """True when a tensor is stored under ``name`` (read through the data source prefix)."""
@@ -105,8 +108,6 @@ class TensorOps(ClientCore):
         limit = self._config.max_value_bytes
         small = [item for item in items if item.value_len <= limit]
         large = [item for item in items if item.value_len > limit]
-        for item in large:
-            tio.chunk_prefix(item.key.decode())  # refuse an unchunkable name before writing any
         if small:
             await self._fast_split("put_tensors", [item.key for item in small], small, tio.put_many)
         for item in large:
@@ -127,56 +128,64 @@ class TensorOps(ClientCore):
         return values
 
     async def _read_chunked(self, what: str, key: bytes, ref: tio.ChunkedRef) -> np.ndarray:
-        """Fetch a chunked tensor's chunks; if an overwrite removed them meanwhile, read the
-        new manifest and try again (a few times: a writer could keep racing us)."""
-        for _ in range(_CHUNKED_READ_TRIES - 1):
+        """Read the chunked tensor at ``key``; if a write replaced it meanwhile, read again (a
+        few times: a writer could keep racing us), whatever it now holds. The same write
+        found broken twice is damaged: :class:`TensorFormatError`."""
+        again = [(key, ref.name)]
+        seen: bytes | None = None
+        for _ in range(_CHUNKED_READ_TRIES):
             try:
-                return await self._fast(what, key, lambda conn, r=ref: tio.read_chunks(conn, r))
-            except tio.ChunkMissingError:
-                again = [(key, ref.name)]
-                (fresh,) = await self._fast(what, key, lambda c, a=again: tio.get_many(c, a))
+                return await self._fast(what, key, lambda c: tio.read_chunked(c, key, ref.name))
+            except tio.TensorChanged as changed:
+                if changed.token is not None and changed.token == seen:
+                    raise TensorFormatError(
+                        f"{what}: {changed.reason}: the stored tensor is corrupt"
+                    ) from None
+                seen = changed.token
+                (fresh,) = await self._fast(what, key, lambda c: tio.get_many(c, again))
                 if not isinstance(fresh, tio.ChunkedRef):
                     return fresh
-                ref = fresh
-        return await self._fast(what, key, lambda conn: tio.read_chunks(conn, ref))
+        raise TensorFormatError(f"{what}: the tensor kept being replaced while it was read")
 
     async def _put_chunked(self, item: tio.EncodedTensor) -> None:
-        pairs, manifest = tio.chunk_values(item, self._config.max_value_bytes)
-        previous = await self._chunked_at(item.name, item.key)
+        """Build the tensor's list under a temporary key in its slot, then rename it into place:
+        readers see the old tensor or the new one, and nothing of the old one stays."""
+        temporary = tio.temporary_key(item.key)
         what = f"put_tensor {item.name!r}"
-        for pair in pairs:  # one chunk per round trip keeps memory and timeouts per chunk bounded
-            await self._fast(what, pair[0], lambda conn, p=pair: tio.put_raw(conn, [p]))
-        # The manifest goes last: a reader sees the whole tensor or no tensor.
-        last = [(item.key, manifest)]
-        await self._fast(what, item.key, lambda conn: tio.put_raw(conn, last))
-        await self._delete_chunks(item.name, previous)  # the replaced tensor's, once unseen
-
-    async def _delete_chunks(self, name: str, ref: tio.ChunkedRef | None) -> None:
-        if ref is not None:
-            stale = [key.encode() for key in ref.manifest.chunk_keys()]
-            await self._slow(f"tensor {name!r}", lambda r: r.delete(*stale))
-
-    async def _chunked_at(self, name: str, key: bytes) -> tio.ChunkedRef | None:
-        """The manifest at ``key`` when it holds a chunked tensor; None for anything else."""
         try:
-            return await self._probe(name, key, missing_ok=True)
-        except TensorFormatError:
-            return None  # not a tensor: replacing it leaves nothing behind
+            # One element per round trip keeps memory and timeouts bounded per chunk.
+            for element in tio.chunk_values(item, self._config.max_value_bytes):
+                await self._fast(
+                    what, temporary, lambda c, e=element: tio.push_element(c, temporary, e)
+                )
+            key, ttl = item.key, item.expire_ms
+            await self._fast(what, key, lambda c: tio.rename_into_place(c, temporary, key, ttl))
+        except BaseException:
+            with anyio.move_on_after(self._config.command_timeout, shield=True):
+                try:  # else its TTL removes it
+                    await self._slow(what, lambda r: r.delete(temporary))
+                except SmartflowError:
+                    pass
+            raise
 
-    async def _probe(
-        self, name: str, key: bytes, missing_ok: bool = False
-    ) -> tio.ChunkedRef | None:
-        """Check ``key`` holds a tensor; returns its chunk manifest when it is chunked."""
+    async def _probe(self, name: str, key: bytes, missing_ok: bool = False) -> bool:
+        """Whether ``key`` holds a tensor, inline or chunked: False if it does not exist and
+        ``missing_ok``, else :class:`KeyNotFoundError`; :class:`TensorFormatError` when it
+        holds something else."""
         what = f"tensor {name!r}"
-        prefix = await self._slow(what, lambda r: r.getrange(key, 0, codec.PREFIX_LEN - 1))
-        if not prefix and not await self._slow(what, lambda r: r.exists(key)):
-            if missing_ok:
-                return None
-            raise KeyNotFoundError(f"tensor {name!r} does not exist")
-        codec.header_length(prefix, name)
-        if not prefix[5] & codec.FLAG_CHUNKED:
-            return None
-        ref = await self._fast(
-            f"tensor {name!r}", key, lambda conn: tio.get_many(conn, [(key, name)])
-        )
-        return ref[0] if isinstance(ref[0], tio.ChunkedRef) else None
+        for _ in range(_CHUNKED_READ_TRIES):
+            try:
+                prefix = await self._slow(what, lambda r: r.getrange(key, 0, codec.PREFIX_LEN - 1))
+            except TensorFormatError:  # no string: a chunked tensor's list, or no tensor at all
+                try:
+                    await self._fast(what, key, lambda c: tio.read_manifest(c, key, name))
+                except tio.TensorChanged:
+                    continue  # a small tensor replaced it just now: look again
+                return True
+            if not prefix and not await self._slow(what, lambda r: r.exists(key)):
+                if missing_ok:
+                    return False
+                raise KeyNotFoundError(f"tensor {name!r} does not exist")
+            codec.header_length(prefix, name)
+            return True
+        raise TensorFormatError(f"{what}: the key kept changing type while it was checked")

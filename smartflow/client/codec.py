@@ -15,9 +15,10 @@ client in any language can read and write smartflow tensors::
     ...           zero padding up to H
     H             data: prod(shape) * itemsize bytes in C order, byte order as the dtype says
 
-Values larger than Redis's 512 MB bulk limit are stored as chunks; the key itself then holds a
-manifest (flag bit 0) whose body is ``chunk_count, chunk_bytes, data_bytes`` (three uint64 LE)
-followed by the UTF-8 key prefix of the chunks (chunk ``i`` lives at ``prefix + str(i)``).
+Values larger than Redis's 512 MB bulk limit are stored chunked: the key then holds a Redis
+*list* whose first element is a manifest (a header with flag bit 0 set, then ``chunk_count,
+chunk_bytes, data_bytes`` as three uint64 LE and an 8-byte token unique to the write) and whose
+other elements are the chunks, raw bytes in order.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ALIGNMENT = 64
 #: Bytes that always suffice to learn a header's full length.
 PREFIX_LEN = 8
 _FIXED = struct.Struct("<4sBBH8sII")
-_MANIFEST = struct.Struct("<QQQ")
+_MANIFEST = struct.Struct("<QQQ8s")
 _STORABLE_KINDS = frozenset("biufc")
 _TYPESTR = re.compile(r"[<>|=][biufc]\d{1,2}")
 #: numpy's own limit on dimensions.
@@ -63,15 +64,14 @@ class TensorHeader:
 
 @attrs.frozen
 class ChunkManifest:
-    """Where the chunks of a tensor too large for one Redis value live."""
+    """How a tensor too large for one Redis value is cut into the elements of its list."""
 
     chunk_count: int
     chunk_bytes: int
     data_bytes: int
-    prefix: str
-
-    def chunk_keys(self) -> list[str]:
-        return [f"{self.prefix}{i}" for i in range(self.chunk_count)]
+    #: Unique to one write: a reader that sees the same token before and after reading the
+    #: chunks read them all from that write.
+    token: bytes
 
 
 def as_storable(value: object, name: str = "tensor") -> np.ndarray:
@@ -166,21 +166,24 @@ def check_length(header: TensorHeader, data_len: int, key: str) -> None:
 
 
 def encode_manifest(array: np.ndarray, manifest: ChunkManifest) -> bytes:
-    """The value stored at a chunked tensor's own key."""
-    body = _MANIFEST.pack(manifest.chunk_count, manifest.chunk_bytes, manifest.data_bytes)
-    return encode_header(array, chunked=True) + body + manifest.prefix.encode("utf-8")
+    """The first element of a chunked tensor's list."""
+    body = _MANIFEST.pack(
+        manifest.chunk_count, manifest.chunk_bytes, manifest.data_bytes, manifest.token
+    )
+    return encode_header(array, chunked=True) + body
 
 
-def decode_manifest(value: bytes, header: TensorHeader, key: str) -> ChunkManifest:
-    """The chunk layout held by a manifest value."""
+def decode_manifest(value: bytes, key: str) -> tuple[TensorHeader, ChunkManifest]:
+    """The header and chunk layout held by a manifest; a value that is no manifest (the first
+    element of some other list, say) is a :class:`TensorFormatError`."""
+    header = decode_header(value, key)
     body = memoryview(value)[header.header_len :]
-    if len(body) < _MANIFEST.size:
-        raise TensorFormatError(f"key {key!r}: chunk manifest truncated")
-    count, chunk_bytes, data_bytes = _MANIFEST.unpack_from(body, 0)
-    prefix = bytes(body[_MANIFEST.size :]).decode("utf-8", errors="strict")
+    if not header.chunked or len(body) != _MANIFEST.size:
+        raise TensorFormatError(f"key {key!r} holds a Redis list that is not a chunked tensor")
+    count, chunk_bytes, data_bytes, token = _MANIFEST.unpack_from(body, 0)
     if data_bytes != header.data_len or chunk_bytes == 0 or count != -(-data_bytes // chunk_bytes):
         raise TensorFormatError(f"key {key!r}: chunk manifest is inconsistent")
-    return ChunkManifest(count, chunk_bytes, data_bytes, prefix)
+    return header, ChunkManifest(count, chunk_bytes, data_bytes, token)
 
 
 def _aligned(n: int) -> int:

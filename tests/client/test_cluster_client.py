@@ -81,7 +81,13 @@ async def test_chunked_tensor_lives_on_its_key_shard(
         await client.put_tensor("big", original)
         np.testing.assert_array_equal(await client.get_tensor("big"), original)
         holder = shards[await _holder(cluster, shards, "big")]
-        assert len(await holder.keys("{big}:chunk:*")) == 8
+        assert await holder.keys("*") == [b"big"]  # one list: a manifest and its 8 chunks
+        assert await holder.llen("big") == 9
+        assert sum([await s.dbsize() for s in shards]) == 1  # nothing on another shard
+        # A name whose slot has no tag of its own: its list is still built on its shard.
+        await client.put_tensor("x}{y", original)
+        np.testing.assert_array_equal(await client.get_tensor("x}{y"), original)
+        await client.delete_tensor("x}{y")
         await client.delete_tensor("big")
         assert sum([await s.dbsize() for s in shards]) == 0
 

@@ -429,18 +429,17 @@ def test_error_message_names_the_key() -> None:
 
 def test_manifest_round_trip() -> None:
     array = np.zeros((1000, 3), dtype="f8")  # 24_000 bytes
-    manifest = codec.ChunkManifest(3, 10_000, 24_000, "{t}:chunk:")
+    manifest = codec.ChunkManifest(3, 10_000, 24_000, b"\x01" * 8)
     value = codec.encode_manifest(array, manifest)
     header = codec.decode_header(value, "t")
     assert header.chunked is True
     assert value[5] & codec.FLAG_CHUNKED
     assert header.shape == (1000, 3)
     assert header.dtype == np.dtype("f8")
-    assert struct.unpack_from("<3Q", value, header.header_len) == (3, 10_000, 24_000)
-    assert value[header.header_len + 24 :] == b"{t}:chunk:"
-    decoded = codec.decode_manifest(value, header, "t")
-    assert decoded == manifest
-    assert decoded.chunk_keys() == ["{t}:chunk:0", "{t}:chunk:1", "{t}:chunk:2"]
+    fields = struct.unpack_from("<3Q8s", value, header.header_len)
+    assert fields == (3, 10_000, 24_000, b"\x01" * 8)
+    assert len(value) == header.header_len + 32  # the documented layout, nothing after it
+    assert codec.decode_manifest(value, "t") == (header, manifest)
 
 
 @pytest.mark.parametrize(
@@ -450,16 +449,21 @@ def test_manifest_round_trip() -> None:
 def test_inconsistent_manifest_is_refused(count: int, chunk_bytes: int, data_bytes: int) -> None:
     array = np.zeros((1000, 3), dtype="f8")
     value = codec.encode_header(array, chunked=True) + struct.pack(
-        "<3Q", count, chunk_bytes, data_bytes
+        "<3Q8s", count, chunk_bytes, data_bytes, b"token..."
     )
-    header = codec.decode_header(value, "t")
     with pytest.raises(TensorFormatError):
-        codec.decode_manifest(value + b"{t}:chunk:", header, "t")
+        codec.decode_manifest(value, "t")
 
 
-def test_truncated_manifest_is_refused() -> None:
-    array = np.zeros(10, dtype="u1")
-    value = codec.encode_header(array, chunked=True) + b"\x01\x00"
-    header = codec.decode_header(value, "t")
+@pytest.mark.parametrize(
+    "value",
+    [
+        codec.encode_header(np.zeros(10, dtype="u1"), chunked=True) + b"\x01\x00",  # truncated
+        codec.encode_header(np.zeros(10, dtype="u1")) + struct.pack("<3Q8s", 1, 10, 10, b"t" * 8),
+        b"an aggregation list's first entry",
+    ],
+    ids=["truncated", "not-flagged", "no-tensor"],
+)
+def test_what_is_no_manifest_is_refused(value: bytes) -> None:
     with pytest.raises(TensorFormatError):
-        codec.decode_manifest(value, header, "t")
+        codec.decode_manifest(value, "t")

@@ -118,7 +118,7 @@ async def test_chunked_tensor(store: Orchestrator, raw: aioredis.Redis) -> None:
             return sc.get_tensor("big")
 
     np.testing.assert_array_equal(await in_thread(work), original)
-    assert await raw.dbsize() == 5
+    assert await raw.keys("*") == [b"big"] and await raw.llen("big") == 5  # manifest + 4 chunks
 
 
 async def test_poll(store: Orchestrator, client: Client) -> None:
@@ -129,7 +129,9 @@ async def test_poll(store: Orchestrator, client: Client) -> None:
 
     found, elapsed = await in_thread(poll_missing)
     assert found is False
-    assert 0.055 <= elapsed < 1.0
+    # Three sleeps of 20 ms between four tries (less timer slack); 10 s is loose for a loaded
+    # runner yet catches the period read as seconds (60 s).
+    assert 0.055 <= elapsed < 10
 
     results: list[bool] = []
 

@@ -6,11 +6,9 @@ and that a refused call changed nothing.
 
 from __future__ import annotations
 
-import re
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator
 
 import anyio
 import anyio.abc
@@ -21,7 +19,6 @@ import redis.asyncio as aioredis
 import redis.exceptions as rex
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.crc import key_slot
 
 from smartflow import (
     AuthenticationError,
@@ -36,39 +33,10 @@ from smartflow import (
     TensorFormatError,
     UnsupportedTypeError,
 )
-from smartflow.client import codec
-from tests.client._helpers import host_port, snapshot
+from tests.client._helpers import assert_fresh_array, host_port, sample, snapshot
 
 KiB = 1024
 MiB = 1024 * 1024
-CHUNK_LIMIT = 100_000
-
-
-def sample(shape: tuple[int, ...] = (3, 4), dtype: str = "f8", seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    dtype_ = np.dtype(dtype)
-    if dtype_.kind == "b":
-        return rng.integers(0, 2, size=shape).astype(dtype_)
-    if dtype_.kind in "iu":
-        info = np.iinfo(dtype_)
-        return rng.integers(
-            info.min, info.max, size=shape, dtype=dtype_.newbyteorder("="), endpoint=True
-        ).astype(dtype_)
-    if dtype_.kind == "c":
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype_)
-    return (rng.standard_normal(shape) * 100).astype(dtype_)
-
-
-def assert_fresh_array(result: np.ndarray, original: np.ndarray) -> None:
-    """Same dtype, shape and values, and an array the caller can use as its own."""
-    assert isinstance(result, np.ndarray)
-    assert result.dtype == original.dtype
-    assert result.shape == original.shape
-    np.testing.assert_array_equal(result, original)
-    assert result.flags.writeable
-    assert result.flags.c_contiguous
-    assert result.flags.aligned
-    assert result.ctypes.data % 16 == 0
 
 
 def hand_encoded(array: np.ndarray) -> bytes:
@@ -78,35 +46,6 @@ def hand_encoded(array: np.ndarray) -> bytes:
     fixed = struct.pack("<4sBBH8sII", b"\x93SFT", 1, 0, 64, array.dtype.str.encode(), array.ndim, 0)
     header = (fixed + struct.pack(f"<{array.ndim}Q", *array.shape)).ljust(64, b"\0")
     return header + array.tobytes()
-
-
-@pytest.fixture
-async def chunky(store: Orchestrator) -> AsyncIterator[Client]:
-    """A client that chunks any stored value over CHUNK_LIMIT bytes."""
-    config = ClientConfig(max_value_bytes=CHUNK_LIMIT)
-    async with Client(address=store.get_address()[0], config=config) as c:
-        yield c
-
-
-def documented_prefix(name: str) -> str:
-    """The fixed part of a chunk prefix, by the rule in the wire-format document."""
-    has_tag = "{" in name and "}" in name[name.index("{") + 2 :]
-    return f"{name}:chunk:" if has_tag else f"{{{name}}}:chunk:"
-
-
-async def stored_chunks(raw: aioredis.Redis, name: str) -> list[bytes]:
-    """The chunk keys the manifest at ``name`` lists, in order; its prefix checked against the
-    documented rule (the fixed part, then a per-write token)."""
-    value = await raw.get(name)
-    manifest = codec.decode_manifest(value, codec.decode_header(value, name), name)
-    assert re.fullmatch(re.escape(documented_prefix(name)) + "[0-9a-f]{8}:", manifest.prefix)
-    return [key.encode() for key in manifest.chunk_keys()]
-
-
-async def chunk_keys(raw: aioredis.Redis, name: str, count: int) -> set[bytes]:
-    keys = await stored_chunks(raw, name)
-    assert len(keys) == count
-    return set(keys)
 
 
 # -- put / get -----------------------------------------------------------------------------------
@@ -387,16 +326,18 @@ async def test_exists_returns_bool(client: Client, raw: aioredis.Redis) -> None:
 async def test_poll_finds_a_present_tensor_at_once(client: Client) -> None:
     await client.put_tensor("t", sample((2,)))
     start = time.monotonic()
-    assert await client.poll_tensor("t", 1000, 5) is True
-    assert await client.poll_key("t", poll_frequency_ms=1000, num_tries=5) is True
-    assert time.monotonic() - start < 0.5  # no sleep before the first try
+    assert await client.poll_tensor("t", 30_000, 5) is True
+    assert await client.poll_key("t", poll_frequency_ms=30_000, num_tries=5) is True
+    assert time.monotonic() - start < 10  # no sleep before the first try: one would be 30 s
 
 
 async def test_poll_gives_up_after_the_tries(client: Client) -> None:
     start = time.monotonic()
     assert await client.poll_tensor("missing", 20, 5) is False
     elapsed = time.monotonic() - start
-    assert 0.075 <= elapsed < 1.0  # four sleeps of 20 ms between five tries
+    # Four sleeps of 20 ms between five tries (less timer slack); 10 s is loose for a loaded
+    # runner yet catches the period read as seconds (80 s).
+    assert 0.075 <= elapsed < 10
     assert await client.poll_key("missing", 20, 1) is False
 
 
@@ -491,249 +432,6 @@ async def test_cancelled_calls_leave_the_client_consistent(client: Client) -> No
             await client.put_tensor("other", big)
         np.testing.assert_array_equal(await client.get_tensor("small"), small)
     np.testing.assert_array_equal(await client.get_tensor("big"), big)
-
-
-async def test_command_timeout(store: Orchestrator, raw: aioredis.Redis) -> None:
-    original = sample((3,))
-    config = ClientConfig(command_timeout=0.2)
-    async with Client(address=store.get_address()[0], config=config) as c:
-        await c.put_tensor("t", original)
-        await raw.execute_command("CLIENT", "PAUSE", 1000, "ALL")
-        start = time.monotonic()
-        with pytest.raises(ClientTimeoutError) as info:
-            await c.get_tensor("t")
-        assert isinstance(info.value, TimeoutError)
-        with pytest.raises(ClientTimeoutError):
-            await c.key_exists("t")
-        assert time.monotonic() - start < 0.9
-        await anyio.sleep(1.1 - (time.monotonic() - start))
-        np.testing.assert_array_equal(await c.get_tensor("t"), original)
-        assert await c.key_exists("t") is True
-
-
-# -- chunked tensors (over max_value_bytes) ------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["big", "{sim}big", "pre{tag}post"])
-async def test_chunked_round_trip(chunky: Client, raw: aioredis.Redis, name: str) -> None:
-    original = sample((125_000,), "f8")  # 1_000_000 bytes -> 10 chunks of 100_000
-    await chunky.put_tensor(name, original)
-    keys = set(await raw.keys("*"))
-    assert keys == {name.encode()} | await chunk_keys(raw, name, 10)
-    slots = {key_slot(key) for key in keys}
-    assert len(slots) == 1  # every chunk on the tensor's own shard
-    assert all([await raw.strlen(k) <= CHUNK_LIMIT for k in keys])
-    manifest = await raw.get(name)
-    assert manifest[5] & codec.FLAG_CHUNKED
-    assert_fresh_array(await chunky.get_tensor(name), original)
-    assert await chunky.tensor_exists(name) is True
-    await chunky.delete_tensor(name)
-    assert await raw.dbsize() == 0
-    assert await chunky.tensor_exists(name) is False
-
-
-async def test_chunked_multidimensional_uneven_chunks(chunky: Client, raw: aioredis.Redis) -> None:
-    original = sample((7, 31, 97), ">c8")  # 168_392 bytes -> chunks of 100_000 and 68_392
-    await chunky.put_tensor("t", original)
-    first, second = await stored_chunks(raw, "t")
-    assert await raw.strlen(first) == CHUNK_LIMIT
-    assert await raw.strlen(second) == original.nbytes - CHUNK_LIMIT
-    assert_fresh_array(await chunky.get_tensor("t"), original)
-
-
-async def test_chunking_threshold(chunky: Client, raw: aioredis.Redis) -> None:
-    fits = np.ones(CHUNK_LIMIT - 64, dtype="u1")  # header + data == the limit: one value
-    over = np.ones(CHUNK_LIMIT - 63, dtype="u1")  # one byte more: a manifest and one chunk
-    await chunky.put_tensor("fits", fits)
-    await chunky.put_tensor("over", over)
-    (chunk,) = await stored_chunks(raw, "over")
-    assert sorted(await raw.keys("*")) == [b"fits", b"over", chunk]
-    assert await raw.strlen(chunk) == over.nbytes
-    assert await raw.strlen("fits") == CHUNK_LIMIT
-    np.testing.assert_array_equal(await chunky.get_tensor("over"), over)
-
-
-async def test_chunked_read_by_a_client_with_the_default_limit(
-    chunky: Client, client: Client
-) -> None:
-    original = sample((300, 100), "f4")
-    await chunky.put_tensor("t", original)
-    assert_fresh_array(await client.get_tensor("t"), original)
-
-
-@pytest.mark.parametrize("dest", ["dest", "{tag}dest"])
-async def test_chunked_copy(chunky: Client, raw: aioredis.Redis, dest: str) -> None:
-    original = sample((50_000,), "f8")  # 400_000 bytes -> 4 chunks
-    await chunky.put_tensor("src", original)
-    await chunky.copy_tensor("src", dest)
-    assert set(await raw.keys("*")) == (
-        {b"src", dest.encode()} | await chunk_keys(raw, "src", 4) | await chunk_keys(raw, dest, 4)
-    )
-    assert_fresh_array(await chunky.get_tensor(dest), original)
-    await chunky.delete_tensor("src")
-    assert_fresh_array(await chunky.get_tensor(dest), original)
-    assert set(await raw.keys("*")) == {dest.encode()} | await chunk_keys(raw, dest, 4)
-
-
-@pytest.mark.parametrize(("old", "new"), [("old", "new"), ("{a}old", "{b}new")])
-async def test_chunked_rename(chunky: Client, raw: aioredis.Redis, old: str, new: str) -> None:
-    original = sample((50_000,), "i8")
-    await chunky.put_tensor(old, original)
-    await chunky.rename_tensor(old, new)
-    assert set(await raw.keys("*")) == {new.encode()} | await chunk_keys(raw, new, 4)
-    assert_fresh_array(await chunky.get_tensor(new), original)
-
-
-async def test_put_tensors_mixing_chunked_and_inline(chunky: Client, raw: aioredis.Redis) -> None:
-    tensors = {
-        "small": sample((10,), "i4"),
-        "big": sample((30_000,), "f8"),  # 240_000 bytes -> 3 chunks
-        "{t}big": sample((20_000,), "f8"),  # 160_000 bytes -> 2 chunks
-        "medium": sample((1000,), "f4"),
-    }
-    await chunky.put_tensors(tensors)
-    assert set(await raw.keys("*")) == (
-        {b"small", b"big", b"{t}big", b"medium"}
-        | await chunk_keys(raw, "big", 3)
-        | await chunk_keys(raw, "{t}big", 2)
-    )
-    result = await chunky.get_tensors(["big", "small", "{t}big", "medium"])
-    for name, original in tensors.items():
-        assert_fresh_array(result[name], original)
-
-
-@pytest.mark.parametrize("name", ["a}b", "{}x", "x}{y"])
-async def test_chunked_name_with_a_stray_brace_is_refused(
-    chunky: Client, raw: aioredis.Redis, name: str
-) -> None:
-    await chunky.put_tensor("keep", sample((2,)))
-    before = await snapshot(raw)
-    with pytest.raises(InvalidArgumentError):
-        await chunky.put_tensor(name, sample((50_000,)))
-    assert await snapshot(raw) == before
-
-
-async def test_put_tensors_with_an_unchunkable_name_stores_nothing(
-    chunky: Client, raw: aioredis.Redis
-) -> None:
-    """The name is only a problem once the value needs chunks; still nothing may be stored."""
-    await chunky.put_tensor("keep", sample((2,)))
-    before = await snapshot(raw)
-    with pytest.raises(InvalidArgumentError):
-        await chunky.put_tensors({"good": sample((3,)), "bad}name": sample((50_000,))})
-    assert await snapshot(raw) == before
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation (docs/wire-format.md): a plain SET of a small tensor over a chunked "
-    "one cannot see the old manifest without a server-side script call on every put (the hot "
-    "path); its chunks stay until deleted",
-)
-async def test_overwriting_a_chunked_tensor_with_a_small_one_leaves_no_chunks(
-    chunky: Client, raw: aioredis.Redis
-) -> None:
-    await chunky.put_tensor("t", sample((50_000,)))
-    small = sample((3,))
-    await chunky.put_tensor("t", small)
-    np.testing.assert_array_equal(await chunky.get_tensor("t"), small)
-    assert await raw.keys("*") == [b"t"]
-
-
-async def test_overwriting_a_chunked_tensor_with_fewer_chunks_leaves_no_chunks(
-    chunky: Client, raw: aioredis.Redis
-) -> None:
-    await chunky.put_tensor("t", sample((50_000,)))  # 4 chunks
-    smaller = sample((20_000,))  # 2 chunks
-    await chunky.put_tensor("t", smaller)
-    np.testing.assert_array_equal(await chunky.get_tensor("t"), smaller)
-    assert set(await raw.keys("*")) == {b"t"} | await chunk_keys(raw, "t", 2)
-
-
-@pytest.mark.parametrize("operation", ["copy_tensor", "rename_tensor"])
-async def test_copy_or_rename_onto_a_chunked_tensor_leaves_no_chunks(
-    chunky: Client, raw: aioredis.Redis, operation: str
-) -> None:
-    await chunky.put_tensor("dest", sample((50_000,)))  # 4 chunks
-    small = sample((3,))
-    await chunky.put_tensor("src", small)
-    await getattr(chunky, operation)("src", "dest")
-    np.testing.assert_array_equal(await chunky.get_tensor("dest"), small)
-    expected = {b"src", b"dest"} if operation == "copy_tensor" else {b"dest"}
-    assert set(await raw.keys("*")) == expected
-
-
-async def test_a_reader_never_sees_a_chunked_tensor_half_overwritten(
-    chunky: Client, store: Orchestrator
-) -> None:
-    """Each write holds one value everywhere; a concurrent reader must only ever see one."""
-    writes = 40
-    config = ClientConfig(max_value_bytes=CHUNK_LIMIT)
-    await chunky.put_tensor("t", np.zeros(50_000))  # 4 chunks
-    seen: set[float] = set()
-    async with Client(address=store.get_address()[0], config=config) as reader:
-
-        async def keep_reading(done: anyio.Event) -> None:
-            while not done.is_set():
-                array = await reader.get_tensor("t")
-                assert array.min() == array.max(), "a torn read mixed two writes"
-                seen.add(float(array[0]))
-
-        done = anyio.Event()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(keep_reading, done)
-            for value in range(1, writes + 1):
-                await chunky.put_tensor("t", np.full(50_000, float(value)))
-            done.set()
-    assert len(seen) > 1, "the reader should have overlapped the writes"
-
-
-async def test_chunked_tensor_with_a_lost_chunk_is_reported_as_corrupt(
-    chunky: Client, raw: aioredis.Redis
-) -> None:
-    await chunky.put_tensor("t", sample((50_000,)))
-    await raw.delete((await stored_chunks(raw, "t"))[2])
-    with pytest.raises(TensorFormatError):
-        await chunky.get_tensor("t")
-    small = sample((2,))
-    await chunky.put_tensor("ok", small)  # the client is still usable
-    np.testing.assert_array_equal(await chunky.get_tensor("ok"), small)
-
-
-async def test_chunked_tensor_with_a_short_chunk_is_refused(
-    chunky: Client, raw: aioredis.Redis
-) -> None:
-    await chunky.put_tensor("t", sample((50_000,)))
-    await raw.set((await stored_chunks(raw, "t"))[1], b"\0" * 10)
-    with pytest.raises(TensorFormatError):
-        await chunky.get_tensor("t")
-    assert await chunky.tensor_exists("t") is True
-
-
-@pytest.mark.slow
-async def test_tensor_over_512_mib(client: Client, raw: aioredis.Redis) -> None:
-    """Over Redis's bulk limit with the default config: chunked transparently, and back."""
-    nbytes = 600 * MiB
-    pattern = np.arange(251, dtype=np.uint8)  # a prime period: misplaced chunks would show
-    original = np.tile(pattern, nbytes // 251 + 1)[:nbytes]
-    try:
-        await client.put_tensor("huge", original)
-        assert set(await raw.keys("*")) == {b"huge"} | await chunk_keys(raw, "huge", 2)
-        first, second = await stored_chunks(raw, "huge")
-        assert await raw.strlen(first) == 512 * MiB
-        assert await raw.strlen(second) == 88 * MiB
-        result = await client.get_tensor("huge")
-        assert result.shape == (nbytes,) and result.dtype == np.uint8
-        assert result.flags.writeable and result.ctypes.data % 16 == 0
-        for start in range(0, nbytes, 64 * MiB):  # compare in slices: no 600 MiB bool temporary
-            assert np.array_equal(
-                result[start : start + 64 * MiB], original[start : start + 64 * MiB]
-            )
-        del result
-        await client.delete_tensor("huge")
-        assert await raw.dbsize() == 0
-    finally:
-        del original
 
 
 # -- bad input: a typed error, and the store unchanged -------------------------------------------
@@ -1153,10 +851,3 @@ async def test_unopened_client_is_not_connected(store: Orchestrator, raw: aiored
         assert len(await raw.client_list()) > clients_before  # __aenter__ connects eagerly
     await anyio.sleep(0.05)
     assert len(await raw.client_list()) == clients_before  # aclose closes every connection
-
-
-def test_documented_prefix_helper() -> None:
-    """The helper above encodes the documented prefix rule; check it once by hand."""
-    assert documented_prefix("a") == "{a}:chunk:"
-    assert documented_prefix("{x}a") == "{x}a:chunk:"
-    assert documented_prefix("{}a") == "{{}a}:chunk:"
