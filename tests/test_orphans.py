@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests._support import gone, wait_gone_blocking
+
 DRIVER = textwrap.dedent(
     """
     import sys, anyio
@@ -36,19 +38,12 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _gone(proc: psutil.Process) -> bool:
-    try:
-        return proc.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def _settled_tree(pid: int) -> list[psutil.Process]:
     """The driver's descendants once the shells have started their background sleeps."""
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + 30.0  # ample for a loaded runner to fork six sleeps
     while True:
         tree = psutil.Process(pid).children(recursive=True)
-        names = [p.name() for p in tree if not _gone(p)]
+        names = [p.name() for p in tree if not gone(p)]
         if names.count("sleep") >= 6 or time.monotonic() > deadline:
             return tree
         time.sleep(0.02)
@@ -74,10 +69,8 @@ def _driver(tmp_path: Path, source: str) -> Iterator[subprocess.Popen]:
 
 
 def _assert_all_gone(tree: list[psutil.Process], after: str) -> None:
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline and not all(_gone(p) for p in tree):
-        time.sleep(0.05)
-    alive = [(p.pid, p.name()) for p in tree if not _gone(p)]
+    # The processes would live 300 s if nothing killed them.
+    alive = [(p.pid, p.name()) for p in wait_gone_blocking(*tree)]
     assert not alive, f"left behind after {after}: {alive}"
 
 

@@ -12,20 +12,14 @@ import numpy as np
 import pytest
 
 from smartflow import Client, ClientConfig, ClientTimeoutError
-
-
-def _store_pid(experiment) -> int:
-    (record,) = [
-        r for r in experiment.summary(format="records") if r["entity_type"] == "Orchestrator"
-    ]
-    return int(record["job_id"])
+from tests._support import store_pid
 
 
 async def test_a_stalled_store_gives_a_typed_timeout_and_the_client_recovers(experiment, store):
     config = ClientConfig(connect_timeout=1.0, command_timeout=0.5)
     async with Client(address=store.get_address()[0], config=config) as client:
         await client.put_tensor("a", np.ones(3))
-        pid = _store_pid(experiment)
+        pid = store_pid(experiment)
         os.kill(pid, signal.SIGSTOP)
         try:
             for call in (client.get_tensor("a"), client.key_exists("a")):

@@ -16,6 +16,7 @@ from anyio.abc import Process
 from smartflow import ExecutableNotFoundError, LaunchError
 from smartflow.runtime.process import ProcessSpec, spawn
 from smartflow.runtime.terminate import terminate
+from tests._support import gone, wait_gone
 
 IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
 
@@ -31,13 +32,6 @@ def _py(tmp_path: Path, code: str, **kwargs) -> ProcessSpec:
     return _spec(tmp_path, sys.executable, "-c", code, **kwargs)
 
 
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def _read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
@@ -49,16 +43,6 @@ async def _wait_for_text(path: Path, text: str, within: float = 10.0) -> str:
             if text in content:
                 return content
             await anyio.sleep(0.01)
-
-
-async def _wait_gone(pids: list[int], within: float = 2.0) -> list[int]:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        alive = [pid for pid in pids if not _gone(pid)]
-        if not alive:
-            return []
-        await anyio.sleep(0.02)
-    return [pid for pid in pids if not _gone(pid)]
 
 
 def _kill_quietly(pids: list[int]) -> None:
@@ -86,8 +70,9 @@ async def test_sigterm_ignoring_process_is_killed_after_grace(tmp_path: Path) ->
         await _ensure_dead(process)
     assert returncode == -signal.SIGKILL
     assert process.returncode == -signal.SIGKILL
-    assert 0.3 <= elapsed < 1.5, elapsed
-    assert _gone(process.pid)
+    # At least the grace; well under the child's own 60 s sleep, which only the SIGKILL cuts.
+    assert 0.3 <= elapsed < 10, elapsed
+    assert gone(process.pid)
 
 
 @pytest.mark.parametrize(
@@ -100,12 +85,13 @@ async def test_sigterm_obeying_process_ends_quickly(tmp_path: Path, argv) -> Non
     try:
         await anyio.sleep(0.05)
         start = time.monotonic()
-        returncode = await terminate(process, grace=5.0)
+        returncode = await terminate(process, grace=30.0)
         elapsed = time.monotonic() - start
     finally:
         await _ensure_dead(process)
     assert returncode == -signal.SIGTERM
-    assert elapsed < 1.0, "must not wait out the grace period when the process obeys SIGTERM"
+    # 10 s leaves a loaded runner room to deliver SIGTERM and reap; waiting out the grace is 30.
+    assert elapsed < 10, "must not wait out the grace period when the process obeys SIGTERM"
 
 
 async def test_terminate_already_exited_process(tmp_path: Path) -> None:
@@ -113,8 +99,8 @@ async def test_terminate_already_exited_process(tmp_path: Path) -> None:
     with anyio.fail_after(10):
         assert await process.wait() == 7
     start = time.monotonic()
-    assert await terminate(process, grace=5.0) == 7
-    assert time.monotonic() - start < 0.5
+    assert await terminate(process, grace=30.0) == 7
+    assert time.monotonic() - start < 10  # nothing to wait for: far below the 30 s grace
 
 
 async def test_grandchildren_in_the_group_are_killed(tmp_path: Path) -> None:
@@ -129,12 +115,12 @@ async def test_grandchildren_in_the_group_are_killed(tmp_path: Path) -> None:
                 await anyio.sleep(0.01)
                 content = kids.read_text()
         pids = [int(x) for x in content.split()]
-        assert all(not _gone(pid) for pid in pids)
+        assert all(not gone(pid) for pid in pids)
         with anyio.fail_after(10):  # a forked shell is named "sh" until it execs sleep
             while {psutil.Process(pid).name() for pid in pids} != {"sleep"}:  # noqa: ASYNC110
                 await anyio.sleep(0.01)
         await terminate(process, grace=2.0)
-        assert await _wait_gone(pids, within=1.0) == []
+        assert await wait_gone(*pids) == []
     finally:
         await _ensure_dead(process)
         _kill_quietly(pids)
@@ -156,7 +142,7 @@ async def test_grandchild_ignoring_sigterm_is_killed_when_leader_exits(tmp_path:
         pid = int((tmp_path / "grandchild.pid").read_text())
         returncode = await terminate(process, grace=0.3)
         assert returncode == -signal.SIGTERM  # the shell obeyed
-        assert await _wait_gone([pid], within=1.5) == [], (
+        assert await wait_gone(pid) == [], (
             "a grandchild that ignores SIGTERM outlived terminate(): the ladder must SIGKILL "
             "the process group after the grace period even when the leader has exited"
         )
@@ -177,7 +163,7 @@ async def test_terminate_is_shielded_from_a_deadline(tmp_path: Path) -> None:
         elapsed = time.monotonic() - start
         assert process.returncode == -signal.SIGKILL
         assert elapsed >= 0.4, "the ladder was cut short by the caller's deadline"
-        assert _gone(process.pid)
+        assert gone(process.pid)
     finally:
         await _ensure_dead(process)
 
@@ -189,7 +175,7 @@ async def test_terminate_in_an_already_cancelled_scope(tmp_path: Path) -> None:
             scope.cancel()
             await terminate(process, grace=2.0)
         assert process.returncode == -signal.SIGTERM
-        assert _gone(process.pid)
+        assert gone(process.pid)
     finally:
         await _ensure_dead(process)
 

