@@ -10,6 +10,9 @@ from smartflow.client import DataSet as DataSet
 from smartflow.client import LogLevel as LogLevel
 from smartflow.client import MetaDataType as MetaDataType
 from smartflow.client import SyncClient as SyncClient
+from smartflow.client import log_data as log_data
+from smartflow.client import log_error as log_error
+from smartflow.client import log_warning as log_warning
 from smartflow.entities import DBModel as DBModel
 from smartflow.entities import DBScript as DBScript
 from smartflow.entities import Ensemble as Ensemble
@@ -73,6 +76,7 @@ from smartflow.errors import (
 from smartflow.errors import (
     UnsupportedTypeError as UnsupportedTypeError,
 )
+from smartflow.errors import ValidationFailedError as ValidationFailedError
 from smartflow.errors import WorkerCrashedError as WorkerCrashedError
 from smartflow.errors import WorkerUnavailableError as WorkerUnavailableError
 from smartflow.experiment import Experiment as Experiment
@@ -124,6 +128,10 @@ __all__ = [
     "SyncClient",
     "TensorFormatError",
     "UnsupportedTypeError",
+    "ValidationFailedError",
     "WorkerCrashedError",
     "WorkerUnavailableError",
+    "log_data",
+    "log_error",
+    "log_warning",
 ]

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import inspect
+import os
 import textwrap
 import types
 
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 
 
+def integer(value: object, what: str, *, at_least: int | None = None) -> int:
+    """An int (at least ``at_least``, if given). Not an int, a bool included (``True`` as a
+    count is a mistake), is a type error; out of range, a bad value."""
+    rule = "an int" if at_least is None else f"an int >= {at_least}"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnsupportedTypeError(f"{what} must be {rule}, got {type(value).__name__} {value!r}")
+    if at_least is not None and value < at_least:
+        raise InvalidArgumentError(f"{what} must be {rule}, got {value!r}")
+    return value
+
+
 def count(value: object, what: str) -> int:
     """An int >= 1 (a bool is not a count)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgumentError(f"{what} must be an int >= 1, got {value!r}")
-    return value
+    return integer(value, what, at_least=1)
 
 
 def port(value: object) -> int | None:
     """A TCP port in 1-65535, or None (one is picked at start)."""
-    if value is not None and (
-        not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535
-    ):
-        raise InvalidArgumentError(f"port {value!r} must be an int in 1-65535 or None (pick one)")
+    if value is None:
+        return None
+    rule = "must be an int in 1-65535 or None (pick one)"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnsupportedTypeError(f"port {value!r} {rule}")
+    if not 1 <= value <= 65535:
+        raise InvalidArgumentError(f"port {value!r} {rule}")
     return value
 
 
@@ -35,7 +48,9 @@ PROTECTED = (
 
 def check_setting(key: object, value: object) -> tuple[str, str]:
     """The CONFIG SET pair as strings; refuses protected keys and non-scalar values."""
-    if not isinstance(key, str) or not key.strip():
+    if not isinstance(key, str):
+        raise UnsupportedTypeError(f"a store setting name is a str, got {type(key).__name__}")
+    if not key.strip():
         raise InvalidArgumentError(f"a store setting name must be a non-empty str, got {key!r}")
     name = key.strip().lower()
     if any(c.isspace() for c in name):
@@ -44,13 +59,13 @@ def check_setting(key: object, value: object) -> tuple[str, str]:
         raise InvalidArgumentError(
             f"store setting {key!r} is managed by smartflow and cannot be changed at runtime"
         )
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise UnsupportedTypeError(
+            f"store setting {key!r}: value {value!r} must be a str or number"
+        )
     if any(ord(c) < 32 or c == '"' for c in f"{key}{value}"):
         raise InvalidArgumentError(
             f"store setting {key!r}: control characters and quotes are not allowed"
-        )
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidArgumentError(
-            f"store setting {key!r}: value {value!r} must be a str or number"
         )
     return name, str(value)
 
@@ -73,8 +88,33 @@ def function_source(function: object, what: str) -> str:
 
 def at_least_zero(value: object, what: str) -> int:
     """An int >= 0 (a bool is not one)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
+    return integer(value, what, at_least=0)
+
+
+def checked_name(value: object, what: str) -> str:
+    """A non-empty str: of another type it is a type error, empty it is a bad value."""
+    if not isinstance(value, str):
+        raise UnsupportedTypeError(f"{what} must be a str, got {type(value).__name__} {value!r}")
+    if not value:
+        raise InvalidArgumentError(f"{what} must not be empty")
+    return value
+
+
+def checked_text(value: object, what: str) -> str:
+    """A str, possibly empty."""
+    if not isinstance(value, str):
+        raise UnsupportedTypeError(f"{what} must be a str, got {type(value).__name__}")
+    return value
+
+
+def file_path(value: object, what: str) -> str | os.PathLike:
+    """A path argument (str or path-like), before anything is read from it."""
+    if not isinstance(value, str | os.PathLike):
+        raise UnsupportedTypeError(
+            f"{what} must be a path (str or os.PathLike), got {type(value).__name__} {value!r}"
+        )
+    if not os.fspath(value):
+        raise InvalidArgumentError(f"{what} must not be empty")
     return value
 
 
@@ -83,14 +123,20 @@ def name_list(names: object, what: str) -> tuple[str, ...]:
     if names is None:
         return ()
     items = [names] if isinstance(names, str) else names
-    if not isinstance(items, list | tuple) or not all(isinstance(n, str) and n for n in items):
-        raise UnsupportedTypeError(f"{what} must be a list of non-empty names, got {names!r}")
+    if not isinstance(items, list | tuple) or not all(isinstance(n, str) for n in items):
+        raise UnsupportedTypeError(f"{what} must be a list of names (str), got {names!r}")
+    if not all(items):
+        raise InvalidArgumentError(f"{what} must be a list of non-empty names, got {names!r}")
     return tuple(items)
 
 
 def onnx_backend(backend: object, what: str) -> str:
     """The model backend: ONNX is the one smartflow runs (as "ONNX", whatever the case)."""
-    if not isinstance(backend, str) or backend.upper() != "ONNX":
+    if not isinstance(backend, str):
+        raise UnsupportedTypeError(
+            f"{what}: backend must be a str such as 'ONNX', got {type(backend).__name__}"
+        )
+    if backend.upper() != "ONNX":
         raise InvalidArgumentError(
             f"{what}: backend {backend!r} is not supported; smartflow runs ONNX models with "
             "onnxruntime (export TensorFlow or PyTorch models to ONNX and use 'ONNX')"

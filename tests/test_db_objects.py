@@ -100,7 +100,7 @@ MLP = models.mlp(n_in=4, hidden=8, n_out=2)[0]
         ({"model": MLP, "batch_size": 2, "min_batch_size": 4}, InvalidArgumentError, "at least"),
         ({"model": MLP, "tag": 3}, UnsupportedTypeError, "tag must be a str"),
         ({"model": MLP, "inputs": [1]}, UnsupportedTypeError, "inputs must be"),
-        ({"model": MLP, "outputs": [""]}, UnsupportedTypeError, "outputs must be"),
+        ({"model": MLP, "outputs": [""]}, InvalidArgumentError, "outputs must be"),
         ({"model": MLP, "name": ""}, InvalidArgumentError, "non-empty str"),
         ({"model": MLP, "name": "a{b}"}, InvalidArgumentError, "braces"),
     ],

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 import anyio
 from redis.crc import key_slot
 
+from smartflow._checks import at_least_zero, count
 from smartflow.client._dispatch import Dispatcher
-from smartflow.client._env import address_from_env, parse_address
+from smartflow.client._env import address_from_env, parse_address, password_from_env
 from smartflow.client._links import (
     close_redis,
     make_redis,
@@ -54,15 +55,20 @@ class ClientCore:
         db_identifier: str = "",
         config: ClientConfig | None = None,
     ) -> None:
+        _check_arguments(address, cluster, password, db_identifier, config)
         env_password = None
         if address is None:
             address, env_cluster, env_password = address_from_env(db_identifier)
             cluster = env_cluster if cluster is None else cluster
-        if not isinstance(address, str):
-            raise InvalidArgumentError(f"store address {address!r} must be a str")
         seeds = [parse_address(a) for a in address.split(",")]
         if password is _UNSET:
-            password = known_secret(str(seeds[0])) or env_password
+            # A driver knows the secrets of the stores it started; a launched application
+            # finds its store's secret in the environment, next to the address it was given.
+            password = (
+                known_secret(str(seeds[0]))
+                or env_password
+                or password_from_env([str(s) for s in seeds], db_identifier)
+            )
         self._config = config or ClientConfig.from_env()
         self._cluster = bool(cluster)
         self.address = str(seeds[0])
@@ -79,6 +85,14 @@ class ClientCore:
         self._slow_slots: anyio.Semaphore | None = None
         self._state = _State.UNOPENED
         self._prefixer = KeyPrefixer.from_env()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._describe()})"
+
+    def _describe(self) -> str:
+        """Where it connects, how and whether it is open; never the secret."""
+        kind = "Clustered" if self._cluster else "Standalone"
+        return f"{self._where}, {kind}, {self._state.value}"
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -111,7 +125,9 @@ class ClientCore:
         """Close every connection; the client cannot be reused."""
         self._state = _State.CLOSED
         self._router.close()
-        with anyio.CancelScope(shield=True):
+        # Shielded (closing must finish even when cancelled) and bounded (a peer that stopped
+        # answering must not hold a closing client forever).
+        with anyio.move_on_after(self._config.connect_timeout, shield=True):
             await close_redis(self._redis)
 
     # -- keys as stored ------------------------------------------------------------------------
@@ -223,9 +239,30 @@ async def poll(
 
 
 def check_poll(poll_frequency_ms: object, num_tries: object) -> None:
-    if not isinstance(poll_frequency_ms, int) or poll_frequency_ms < 0:
-        raise InvalidArgumentError(
-            f"poll_frequency_ms must be an int >= 0, got {poll_frequency_ms!r}"
+    """SmartRedis's polling arguments: milliseconds >= 0, and at least one try."""
+    at_least_zero(poll_frequency_ms, "poll_frequency_ms")
+    count(num_tries, "num_tries")
+
+
+def _check_arguments(
+    address: object, cluster: object, password: object, db_identifier: object, config: object
+) -> None:
+    """The constructor's argument types, in signature order, before the environment is read."""
+    if address is not None and not isinstance(address, str):
+        raise UnsupportedTypeError(
+            f"store address {address!r} must be a str ('host:port', comma-separated for "
+            "several) or None (read SSDB)"
         )
-    if not isinstance(num_tries, int) or num_tries < 1:
-        raise InvalidArgumentError(f"num_tries must be an int >= 1, got {num_tries!r}")
+    if cluster is not None and not isinstance(cluster, bool):
+        raise UnsupportedTypeError(f"cluster must be a bool or None, got {type(cluster).__name__}")
+    if password is not _UNSET and password is not None and not isinstance(password, str):
+        # The value is a secret, or meant to be one: only its type is named.
+        raise UnsupportedTypeError(f"password must be a str or None, got {type(password).__name__}")
+    if not isinstance(db_identifier, str):
+        raise UnsupportedTypeError(
+            f"db_identifier must be a str, got {type(db_identifier).__name__}"
+        )
+    if config is not None and not isinstance(config, ClientConfig):
+        raise UnsupportedTypeError(
+            f"config must be a ClientConfig or None, got {type(config).__name__}"
+        )

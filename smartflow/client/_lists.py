@@ -7,7 +7,8 @@ LRANGE, then one pipelined round trip per shard, the shards concurrently.
 
 from __future__ import annotations
 
-from smartflow.client._core import ClientCore, poll
+from smartflow._checks import at_least_zero, integer
+from smartflow.client._core import ClientCore, check_poll, poll
 from smartflow.client._datasets import dataset_key, get_datasets
 from smartflow.client._prefix import Kind
 from smartflow.client._resp import RespConnection, pack_command, transaction
@@ -105,10 +106,9 @@ class ListOps(ClientCore):
         """The datasets at positions ``start_index`` to ``end_index``, both included; negative
         positions count from the end. As with LRANGE, bounds past either end are clipped and a
         range that selects nothing (reversed, or wholly outside) gives an empty list."""
-        for bound in (start_index, end_index):
-            if not isinstance(bound, int) or isinstance(bound, bool):
-                raise UnsupportedTypeError(f"list positions are int, got {bound!r}")
         key = self._list_key_in(list_name)
+        integer(start_index, "start_index")
+        integer(end_index, "end_index")
         what = f"get_dataset_list_range {list_name!r}"
         raw = await self._slow(what, lambda r: r.lrange(key, start_index, end_index))
         names = [entry.decode() for entry in raw]
@@ -127,9 +127,9 @@ class ListOps(ClientCore):
     async def _poll_length(
         self, name: str, length: int, poll_frequency_ms: int, num_tries: int, op: str
     ) -> bool:
-        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-            raise InvalidArgumentError(f"list_length must be an int >= 0, got {length!r}")
         key = self._list_key_in(name)
+        at_least_zero(length, "list_length")
+        check_poll(poll_frequency_ms, num_tries)
         what = f"poll_list_length {name!r}"
         holds = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}[op]
 

@@ -8,13 +8,22 @@ store's host: give the secret only to code you would run there yourself.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
-import anyio
+import attrs
 
-from smartflow._checks import function_source
+from smartflow._checks import (
+    at_least_zero,
+    checked_name,
+    count,
+    file_path,
+    function_source,
+    name_list,
+    onnx_backend,
+)
 from smartflow.client import _runs as runs
-from smartflow.client._models import ModelOps, _device
+from smartflow.client._models import ModelOps, _device, _model_bytes, model_record, read_file
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
 
 
@@ -24,23 +33,35 @@ class ScriptOps(ModelOps):
     async def set_script(self, name: str, script: str, device: str = "CPU") -> None:
         """Store Python ``script`` under ``name``; every shard's worker compiles it first, so
         a script that does not run is refused here."""
-        if not isinstance(script, str):
-            raise UnsupportedTypeError(f"script {name!r}: the source is a str, got {type(script)}")
-        record = runs.ModelRecord(backend="PYTHON", device=_device(device), data=script.encode())
-        await self._store_record(self._stored(name, write=True), record)
+        stored = self._stored(name, write=True)
+        source = _source(name, script)
+        record = runs.ModelRecord(backend="PYTHON", device=_device(device), data=source)
+        await self._store_record(stored, record)
 
-    async def set_script_from_file(self, name: str, script_file: str, device: str = "CPU") -> None:
-        """:meth:`set_script` with the text of ``script_file`` (read in a worker thread)."""
+    async def set_script_from_file(
+        self, name: str, script_file: str | os.PathLike, device: str = "CPU"
+    ) -> None:
+        """:meth:`set_script` with the text (UTF-8) of ``script_file``, read in a worker thread
+        once the other arguments have been checked; a missing file is a
+        :class:`~smartflow.errors.MissingFileError`."""
+        stored = self._stored(name, write=True)
+        path = file_path(script_file, "script_file")
+        checked_device = _device(device)
+        data = await read_file(path, "script file")
         try:
-            source = await anyio.Path(script_file).read_text()
-        except OSError as exc:
-            raise InvalidArgumentError(f"script file {script_file!r}: {exc}") from exc
-        await self.set_script(name, source, device)
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidArgumentError(
+                f"script file {os.fspath(path)!r} is not UTF-8 text ({exc.reason})"
+            ) from exc
+        record = runs.ModelRecord(backend="PYTHON", device=checked_device, data=data)
+        await self._store_record(stored, record)
 
     async def set_function(self, name: str, function: Callable, device: str = "CPU") -> None:
         """Store ``function``'s source as a script, as SmartRedis does; run it with
         ``run_script(name, function.__name__, ...)``. It may use ``np`` and its own globals
         defined in the same source only."""
+        self._stored(name, write=True)
         source = function_source(function, f"set_function {name!r}")
         await self.set_script(name, source, device)
 
@@ -53,8 +74,8 @@ class ScriptOps(ModelOps):
         self, name: str, fn_name: str, inputs: Sequence[str], outputs: Sequence[str]
     ) -> None:
         """Call ``fn_name(*inputs)`` of the stored script, writing its results to ``outputs``."""
-        if not isinstance(fn_name, str) or not fn_name:
-            raise UnsupportedTypeError(f"run_script: fn_name must be a name, got {fn_name!r}")
+        self._stored(name, write=False)
+        checked_name(fn_name, "run_script: fn_name")
         await self._run(f"run_script {name!r}", name, inputs, outputs, function=fn_name)
 
     async def delete_script(self, name: str) -> None:
@@ -64,11 +85,32 @@ class ScriptOps(ModelOps):
     # -- several GPUs: one copy per device, "<name>.GPU:<id>" -----------------------------------
 
     async def set_model_multigpu(
-        self, name: str, model: bytes, backend: str, first_gpu: int, num_gpus: int, **kwargs
+        self,
+        name: str,
+        model: bytes,
+        backend: str,
+        first_gpu: int,
+        num_gpus: int,
+        batch_size: int = 0,
+        min_batch_size: int = 0,
+        min_batch_timeout: int = 0,
+        tag: str = "",
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> None:
-        """One copy of the model per GPU ``first_gpu .. first_gpu + num_gpus - 1``."""
-        for gpu in _gpus(first_gpu, num_gpus):
-            await self.set_model(_on_gpu(name, gpu), model, backend, f"GPU:{gpu}", **kwargs)
+        """One copy of the model per GPU ``first_gpu .. first_gpu + num_gpus - 1``, stored as
+        ``<name>.GPU:<id>``; every argument is checked before the first copy is sent."""
+        self._stored(name, write=True)
+        data = _model_bytes(name, model)
+        onnx_backend(backend, f"model {name!r}")
+        gpus = _gpus(first_gpu, num_gpus)
+        record = model_record(
+            name, data, backend, f"GPU:{gpus[0]}", batch_size, min_batch_size,
+            min_batch_timeout, tag, inputs, outputs,
+        )  # fmt: skip
+        for gpu in gpus:
+            copy = attrs.evolve(record, device=f"GPU:{gpu}", version=runs.new_id())
+            await self._store_record(self._stored(_on_gpu(name, gpu), write=True), copy)
 
     async def run_model_multigpu(
         self,
@@ -80,17 +122,25 @@ class ScriptOps(ModelOps):
         outputs: Sequence[str] | None = None,
     ) -> None:
         """Run on GPU ``first_gpu + offset % num_gpus`` (spread callers by their rank)."""
-        await self.run_model(_on_gpu(name, _pick(offset, first_gpu, num_gpus)), inputs, outputs)
+        self._stored(name, write=False)
+        gpu = _pick(offset, first_gpu, num_gpus)
+        await self.run_model(_on_gpu(name, gpu), inputs, outputs)
 
     async def delete_model_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
+        """Delete every copy :meth:`set_model_multigpu` stored (missing ones are no error)."""
+        self._stored(name, write=False)
         for gpu in _gpus(first_gpu, num_gpus):
             await self.delete_model(_on_gpu(name, gpu))
 
     async def set_script_multigpu(
         self, name: str, script: str, first_gpu: int, num_gpus: int
     ) -> None:
+        """One copy of the script per GPU ``first_gpu .. first_gpu + num_gpus - 1``."""
+        self._stored(name, write=True)
+        source = _source(name, script)
         for gpu in _gpus(first_gpu, num_gpus):
-            await self.set_script(_on_gpu(name, gpu), script, f"GPU:{gpu}")
+            record = runs.ModelRecord(backend="PYTHON", device=f"GPU:{gpu}", data=source)
+            await self._store_record(self._stored(_on_gpu(name, gpu), write=True), record)
 
     async def run_script_multigpu(
         self,
@@ -102,27 +152,37 @@ class ScriptOps(ModelOps):
         first_gpu: int,
         num_gpus: int,
     ) -> None:
+        """Call ``fn_name`` of the copy on GPU ``first_gpu + offset % num_gpus``."""
+        self._stored(name, write=False)
+        checked_name(fn_name, "run_script: fn_name")
+        name_list(inputs, "inputs")
+        name_list(outputs, "outputs")
         gpu = _pick(offset, first_gpu, num_gpus)
         await self.run_script(_on_gpu(name, gpu), fn_name, inputs, outputs)
 
     async def delete_script_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
+        """Delete every copy :meth:`set_script_multigpu` stored (missing ones are no error)."""
         await self.delete_model_multigpu(name, first_gpu, num_gpus)
 
 
+def _source(name: str, script: object) -> bytes:
+    if not isinstance(script, str):
+        raise UnsupportedTypeError(
+            f"script {name!r}: the source is a str, got {type(script).__name__}"
+        )
+    return script.encode()
+
+
 def _gpus(first_gpu: object, num_gpus: object) -> range:
-    for what, value in (("first_gpu", first_gpu), ("num_gpus", num_gpus)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidArgumentError(f"{what} must be an int >= 0, got {value!r}")
-    if num_gpus == 0:
-        raise InvalidArgumentError("num_gpus must be at least 1")
-    return range(first_gpu, first_gpu + num_gpus)  # type: ignore[operator]
+    first = at_least_zero(first_gpu, "first_gpu")
+    return range(first, first + count(num_gpus, "num_gpus"))
 
 
-def _pick(offset: object, first_gpu: int, num_gpus: int) -> int:
+def _pick(offset: object, first_gpu: object, num_gpus: object) -> int:
+    """The GPU of caller ``offset`` (a rank or index, >= 0), arguments checked in order."""
+    index = at_least_zero(offset, "offset")
     gpus = _gpus(first_gpu, num_gpus)
-    if not isinstance(offset, int) or isinstance(offset, bool):
-        raise InvalidArgumentError(f"offset must be an int, got {offset!r}")
-    return gpus[offset % len(gpus)]
+    return gpus[index % len(gpus)]
 
 
 def _on_gpu(name: str, gpu: int) -> str:

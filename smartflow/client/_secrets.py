@@ -17,13 +17,19 @@ def forget_secret(address: str) -> None:
     _SECRETS.pop(address, None)
 
 
+def address_aliases(address: str) -> frozenset[str]:
+    """``address`` and the other spellings of it: a loopback host is localhost or 127.0.0.1."""
+    host, _, port = address.rpartition(":")
+    if host in _LOOPBACK_NAMES:
+        return frozenset(f"{name}:{port}" for name in _LOOPBACK_NAMES)
+    return frozenset((address,))
+
+
 def known_secret(address: str) -> str | None:
     """The secret of a store this process started at ``address``, if any."""
     if address in _SECRETS:
         return _SECRETS[address]
-    host, _, port = address.rpartition(":")
-    if host in _LOOPBACK_NAMES:
-        for name in _LOOPBACK_NAMES:
-            if f"{name}:{port}" in _SECRETS:
-                return _SECRETS[f"{name}:{port}"]
+    for alias in sorted(address_aliases(address)):
+        if alias in _SECRETS:
+            return _SECRETS[alias]
     return None

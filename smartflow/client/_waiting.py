@@ -255,12 +255,12 @@ def _checked_timeout(timeout: object) -> float | None:
     """``None`` (no limit) or a number of seconds >= 0 (``inf`` is no limit too)."""
     if timeout is None:
         return None
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, numbers.Real)
-        or math.isnan(timeout)
-        or timeout < 0
-    ):
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise UnsupportedTypeError(
+            f"timeout must be a number of seconds, or None to wait without limit; "
+            f"got {type(timeout).__name__}"
+        )
+    if math.isnan(timeout) or timeout < 0:
         raise InvalidArgumentError(
             f"timeout must be a number of seconds >= 0, or None to wait without limit; "
             f"got {timeout!r}"

@@ -8,8 +8,12 @@
 
 With no arguments the client reads the environment contract (``SSDB``, ``SR_DB_TYPE``,
 ``SSDB_PASSWORD``, and ``SSKEYOUT``/``SSKEYIN`` for ensemble key prefixing) that smartflow sets
-for the applications it launches. ``__aenter__`` connects and authenticates eagerly, so a wrong
-address or secret fails there. One client may be shared by any number of concurrent tasks.
+for the applications it launches. Given an address but no ``password``, it uses the secret of a
+store this process started, else the ``SSDB_PASSWORD[_<id>]`` of the store whose ``SSDB[_<id>]``
+lists that address; an explicit ``password`` (``None`` included) always wins. ``__aenter__``
+connects and authenticates eagerly, so a wrong address or secret fails there. One client may be
+shared by any number of concurrent tasks. ``str(client)`` names its address(es), Standalone or
+Clustered, and whether it is open; never its secret.
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ class DataSet:
 
     @property
     def name(self) -> str:
+        """The dataset's name."""
         return self._name
 
     def get_name(self) -> str:
@@ -78,8 +79,16 @@ class DataSet:
         return self._name
 
     def __repr__(self) -> str:
-        fields = self.get_metadata_field_names()
-        return f"DataSet({self._name!r}, tensors={list(self._tensors)}, metadata={fields})"
+        """Its name, each tensor's name, dtype and shape, and each metadata field's name,
+        type and number of values."""
+        tensors = ", ".join(
+            f"{name!r}: {array.dtype} {tuple(array.shape)}" for name, array in self._tensors.items()
+        )
+        fields = ", ".join(
+            f"{name!r}: {self.get_metadata_field_type(name).value} x{len(values)}"
+            for name, values in [*self._scalars.items(), *self._strings.items()]
+        )
+        return f"DataSet({self._name!r}, tensors={{{tensors}}}, metadata={{{fields}}})"
 
     def is_empty(self) -> bool:
         """True with no tensors and no metadata (such a dataset cannot be stored)."""
@@ -99,6 +108,7 @@ class DataSet:
 
     def get_tensor(self, name: str) -> np.ndarray:
         """The tensor added (or read from the store) under ``name``."""
+        _check_name("tensor", name)
         try:
             return self._tensors[name]
         except KeyError:
@@ -107,6 +117,7 @@ class DataSet:
             ) from None
 
     def get_tensor_names(self) -> list[str]:
+        """The names of the tensors, in the order they were added."""
         return list(self._tensors)
 
     def get_tensor_type(self, name: str) -> np.dtype:
@@ -141,6 +152,7 @@ class DataSet:
 
     def get_meta_scalars(self, name: str) -> np.ndarray:
         """The numbers of a field, in the order they were added (a copy)."""
+        _check_name("metadata field", name)
         if name in self._strings:
             raise InvalidArgumentError(
                 f"metadata field {name!r} holds strings: use get_meta_strings"
@@ -149,6 +161,7 @@ class DataSet:
 
     def get_meta_strings(self, name: str) -> list[str]:
         """The strings of a field, in the order they were added."""
+        _check_name("metadata field", name)
         if name in self._scalars:
             raise InvalidArgumentError(
                 f"metadata field {name!r} holds numbers: use get_meta_scalars"
@@ -156,9 +169,12 @@ class DataSet:
         return list(self._field(self._strings, name))
 
     def get_metadata_field_names(self) -> list[str]:
+        """The names of the metadata fields (numeric fields first)."""
         return [*self._scalars, *self._strings]
 
     def get_metadata_field_type(self, name: str) -> MetaDataType:
+        """The type of a metadata field (``MetaDataType.STRING`` for strings)."""
+        _check_name("metadata field", name)
         if name in self._strings:
             return MetaDataType.STRING
         return _TYPE_OF_DTYPE[self._field(self._scalars, name).dtype]

@@ -90,6 +90,10 @@ class SyncClient:
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
+    def __repr__(self) -> str:
+        """Where it connects, Standalone or Clustered, open or closed; never the secret."""
+        return f"SyncClient({self._client._describe()})"
+
     @property
     def address(self) -> str:
         return self._client.address

@@ -79,7 +79,7 @@ async def test_script_errors_are_typed(client: Client, raw: aioredis.Redis) -> N
         await client.set_script("s", b"bytes are not source")  # type: ignore[arg-type]
     with pytest.raises(UnsupportedTypeError):
         await client.set_function("f", len)
-    with pytest.raises(UnsupportedTypeError):
+    with pytest.raises(InvalidArgumentError, match="must not be empty"):
         await client.run_script("prep", "", ["x"], ["y"])
     with pytest.raises(InvalidArgumentError):
         await client.set_script_from_file("s", "/no/such/file.py")
