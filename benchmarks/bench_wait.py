@@ -11,7 +11,8 @@ alternate trial by trial. Reports median, p90, p99 and max in ms, and the ratio 
 Also measures what the notifications cost writers when nobody waits: bulk ``put_tensors`` of
 new keys and of overwritten keys, as keys/s seen by the client and as the server's own time per
 SET (INFO commandstats), with ``notify-keyspace-events`` off, ``Kn`` (what wait_for_key sets on
-Redis 7+) and ``KA`` (what it sets on older servers). Prints tables and writes JSON.
+Redis 7+) and ``KA`` (what it sets on older servers). A setting the server refuses (``Kn`` on
+the bundled 6.2) prints as n/a and the rest still runs. Prints tables and writes JSON.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 import anyio
 import numpy as np
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
 from smartflow import Client, Experiment
 
@@ -81,16 +83,54 @@ async def bench_latency(address: str, trials: int, poll_ms: int) -> dict[str, li
     return samples
 
 
+async def _refused_settings(raw: aioredis.Redis) -> dict[str, str]:
+    """The settings of FLAG_SETTINGS this server refuses, each with why: Redis 6.2 (the
+    bundled server) has no ``n`` flag, so ``Kn`` is a Redis 7 cell."""
+    version = (await raw.info("server"))["redis_version"]
+    refused = {}
+    for label, flags in FLAG_SETTINGS.items():
+        try:
+            await raw.config_set("notify-keyspace-events", flags)
+        except ResponseError as exc:
+            needs = "needs Redis 7" if "n" in flags else f"refused: {exc}"
+            refused[label] = f"n/a ({needs}: this server is {version})"
+    await raw.config_set("notify-keyspace-events", "")
+    return refused
+
+
 async def bench_write_cost(address: str, password: str, repeats: int) -> dict[str, dict]:
     """Per notification setting (nobody subscribed): bulk puts of small tensors, keys/s as the
     client sees them, and the server's own microseconds per SET (INFO commandstats, which
-    counts the notification work done inside the command). Settings alternate each repeat."""
+    counts the notification work done inside the command). Settings alternate each repeat.
+    A setting the server refuses is reported as ``{"n/a": why}`` and not measured."""
     host, port = address.rsplit(":", 1)
     raw = aioredis.Redis(host=host, port=int(port), password=password)
+    try:
+        refused = await _refused_settings(raw)
+        labels = [label for label in FLAG_SETTINGS if label not in refused]
+        runs = await _measure_settings(address, raw, labels, repeats)
+    finally:
+        await raw.aclose()
+    measured = {
+        label: {
+            "new_keys_per_s": statistics.median(row["new"]),
+            "overwrites_per_s": statistics.median(row["overwrite"]),
+            "server_us_per_new_set": statistics.median(row["new_us"]),
+            "server_us_per_overwrite": statistics.median(row["overwrite_us"]),
+        }
+        for label, row in runs.items()
+    }
+    # In FLAG_SETTINGS order, so the table reads the same on every server.
+    return {label: measured.get(label, {"n/a": refused.get(label)}) for label in FLAG_SETTINGS}
+
+
+async def _measure_settings(
+    address: str, raw: aioredis.Redis, labels: list[str], repeats: int
+) -> dict[str, dict[str, list[float]]]:
+    """The raw samples of bench_write_cost for the settings ``labels``."""
     tensor = np.zeros(16, np.float32)
     runs: dict[str, dict[str, list[float]]] = {
-        label: {"new": [], "overwrite": [], "new_us": [], "overwrite_us": []}
-        for label in FLAG_SETTINGS
+        label: {"new": [], "overwrite": [], "new_us": [], "overwrite_us": []} for label in labels
     }
 
     async def measure(batch: dict[str, np.ndarray]) -> tuple[float, float]:
@@ -101,34 +141,22 @@ async def bench_write_cost(address: str, password: str, repeats: int) -> dict[st
         stats = (await raw.info("commandstats"))["cmdstat_set"]
         return BULK_KEYS / elapsed, float(stats["usec_per_call"])
 
-    try:
-        async with Client(address=address, cluster=False) as client:
-            for r in range(-1, repeats):  # round -1 warms up and is not kept
-                labels = list(FLAG_SETTINGS)
-                for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
-                    await raw.config_set("notify-keyspace-events", FLAG_SETTINGS[label])
-                    await raw.flushall()
-                    batch = {f"new-{i}": tensor for i in range(BULK_KEYS)}
-                    new = await measure(batch)  # every key created
-                    overwrite = await measure(batch)  # every key overwritten
-                    if r >= 0:
-                        row = runs[label]
-                        row["new"].append(new[0])
-                        row["new_us"].append(new[1])
-                        row["overwrite"].append(overwrite[0])
-                        row["overwrite_us"].append(overwrite[1])
-            await raw.config_set("notify-keyspace-events", "")
-    finally:
-        await raw.aclose()
-    return {
-        label: {
-            "new_keys_per_s": statistics.median(row["new"]),
-            "overwrites_per_s": statistics.median(row["overwrite"]),
-            "server_us_per_new_set": statistics.median(row["new_us"]),
-            "server_us_per_overwrite": statistics.median(row["overwrite_us"]),
-        }
-        for label, row in runs.items()
-    }
+    async with Client(address=address, cluster=False) as client:
+        for r in range(-1, repeats):  # round -1 warms up and is not kept
+            for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+                await raw.config_set("notify-keyspace-events", FLAG_SETTINGS[label])
+                await raw.flushall()
+                batch = {f"new-{i}": tensor for i in range(BULK_KEYS)}
+                new = await measure(batch)  # every key created
+                overwrite = await measure(batch)  # every key overwritten
+                if r >= 0:
+                    row = runs[label]
+                    row["new"].append(new[0])
+                    row["new_us"].append(new[1])
+                    row["overwrite"].append(overwrite[0])
+                    row["overwrite_us"].append(overwrite[1])
+        await raw.config_set("notify-keyspace-events", "")
+    return runs
 
 
 def _print_tables(latency: dict[str, list[float]], cost: dict[str, dict], trials: int) -> None:
@@ -151,6 +179,9 @@ def _print_tables(latency: dict[str, list[float]], cost: dict[str, dict], trials
     header = ("notify-keyspace", "new keys/s", "us/SET", "overwrites/s", "us/SET")
     print("{:>16} {:>12} {:>8} {:>13} {:>8}".format(*header))
     for label, row in cost.items():
+        if "n/a" in row:
+            print(f"{label:>16} {row['n/a']}")
+            continue
         print(
             f"{label:>16} {row['new_keys_per_s']:12.0f} {row['server_us_per_new_set']:8.2f} "
             f"{row['overwrites_per_s']:13.0f} {row['server_us_per_overwrite']:8.2f}"

