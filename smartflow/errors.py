@@ -12,7 +12,7 @@ also derives from it, so generic ``except`` clauses keep working::
     │   │                                        type smartflow cannot store
     │   └── MissingFileError (FileNotFoundError) a file named by an argument does not exist
     ├── ExperimentError                          misuse of an experiment's lifecycle
-    ├── ValidationFailedError                    ``smartflow validate`` got a wrong answer
+    ├── ValidationFailedError                    `smartflow validate` got a wrong answer
     ├── LaunchError                              an entity could not be started
     │   └── ExecutableNotFoundError
     ├── StoreError                               the Redis-backed store (Orchestrator)

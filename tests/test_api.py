@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 import types
 
 import pytest
@@ -50,6 +52,25 @@ def _error_classes() -> list[type[BaseException]]:
         for _, cls in inspect.getmembers(errors, inspect.isclass)
         if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
     ]
+
+
+def _every_smartflow_error() -> set[type[BaseException]]:
+    """SmartflowError and every subclass defined anywhere in the package (modules imported)."""
+    for module in pkgutil.walk_packages(smartflow.__path__, "smartflow."):
+        importlib.import_module(module.name)
+    found, todo = set(), [SmartflowError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo += [sub for sub in cls.__subclasses__() if sub.__module__.startswith("smartflow")]
+    return found
+
+
+def test_every_error_class_a_user_can_receive_is_drawn_in_the_tree() -> None:
+    doc = errors.__doc__
+    drawn = set(doc[doc.index("SmartflowError\n") :].split())  # the drawing, root first
+    missing = sorted(c.__name__ for c in _every_smartflow_error() if c.__name__ not in drawn)
+    assert missing == []
 
 
 def test_every_error_class_derives_from_smartflow_error() -> None:

@@ -505,6 +505,21 @@ def test_names_clash_with_a_database(exp: Experiment, rs: RunSettings) -> None:
         exp.create_ensemble("orchestrator", run_settings=rs, replicas=1)
 
 
+@pytest.mark.parametrize("name", ["orchestrator_0.worker", "sim.db", "x.db", "a.b.worker"])
+def test_names_kept_for_smartflow_processes_are_refused_where_given(
+    exp: Experiment, rs: RunSettings, name: str
+) -> None:
+    """A shard's inference worker is "<shard>.worker", a model's co-located store "<model>.db":
+    an entity named so would clash only at start, so it is refused at create_*."""
+    exp.create_database()
+    exp.create_model("sim", rs).colocate_db_tcp()
+    with pytest.raises(InvalidArgumentError, match="kept for the processes smartflow starts"):
+        exp.create_model(name, rs)
+    with pytest.raises(InvalidArgumentError, match="kept for the processes smartflow starts"):
+        exp.create_ensemble(name, run_settings=rs, replicas=1)
+    exp.create_model("sim.dbx", rs)  # only the ending is kept
+
+
 def test_ensemble_members_clash_with_a_shard_name(exp: Experiment, rs: RunSettings) -> None:
     exp.create_database(db_identifier="db")  # shard "db_0"
     with pytest.raises(InvalidArgumentError):
