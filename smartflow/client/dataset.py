@@ -20,6 +20,7 @@ import enum
 
 import numpy as np
 
+from smartflow._checks import checked_name
 from smartflow.client import codec
 from smartflow.errors import InvalidArgumentError, KeyNotFoundError, UnsupportedTypeError
 
@@ -53,11 +54,7 @@ _TYPE_OF_DTYPE = {dtype: kind for kind, dtype in _DTYPES.items()}
 
 
 def _check_name(what: str, name: object) -> str:
-    if not isinstance(name, str):
-        raise UnsupportedTypeError(f"{what} names are str, got {type(name).__name__}")
-    if not name:
-        raise InvalidArgumentError(f"{what} names must not be empty")
-    return name
+    return checked_name(name, f"{what} name")
 
 
 class DataSet:

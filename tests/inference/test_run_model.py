@@ -29,30 +29,11 @@ from smartflow import (
 )
 from smartflow.client import _runs as runs
 from smartflow.inference.worker import WORKER_CLIENT_NAME, _near_client
-from tests._support import pid_of
 from tests.client._helpers import snapshot
 from tests.inference import models
+from tests.inference._helpers import has_items, until, worker_blocked, worker_pid
 
 RTOL = ATOL = 1e-5
-
-
-def _worker_pid(experiment: Experiment, shard: str = "orchestrator_0") -> int:
-    return pid_of(experiment, f"{shard}.worker")
-
-
-async def _until(check, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    with anyio.fail_after(within):
-        while True:
-            if await check():
-                return
-            await anyio.sleep(0.02)
-
-
-def _async(check):  # type: ignore[no-untyped-def]
-    async def checked() -> bool:
-        return check()
-
-    return checked
 
 
 async def test_mlp_and_sklearn_match_their_references(client: Client) -> None:
@@ -208,7 +189,7 @@ async def test_inputs_that_are_not_tensors_fail_only_their_own_run(
     await client.put_tensor("floats", np.ones((2, 4), np.float32))
     await raw.set("text", b"not a tensor at all")
     await raw.rpush("a-list", b"x")
-    pid = _worker_pid(experiment)
+    pid = worker_pid(experiment)
     with pytest.raises(InferenceError, match="'text'"):
         await client.run_model("mlp", ["text"], ["y"])
     with pytest.raises(InferenceError, match="'a-list'"):
@@ -218,7 +199,7 @@ async def test_inputs_that_are_not_tensors_fail_only_their_own_run(
         with pytest.raises(InferenceError, match="'text'"):
             await client.run_model("mlp", ["text"], ["z"])
     assert (await client.get_tensor("y")).shape == (2, 2)
-    assert _worker_pid(experiment) == pid, "the worker did not crash"
+    assert worker_pid(experiment) == pid, "the worker did not crash"
 
 
 async def test_a_run_timeout_is_typed_and_the_worker_recovers(
@@ -228,7 +209,7 @@ async def test_a_run_timeout_is_typed_and_the_worker_recovers(
     async with Client(address=store.get_address()[0], config=config) as client:
         await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
         await client.put_tensor("x", np.ones((1, 4), np.float32))
-        pid = _worker_pid(experiment)
+        pid = worker_pid(experiment)
         os.kill(pid, signal.SIGSTOP)
         try:
             with pytest.raises(RunTimeoutError, match=r"0\.3 s"):
@@ -258,7 +239,7 @@ async def test_a_timed_out_infer_leaves_nothing_behind(
     scratch = await raw.keys("smartflow.tmp*")
     assert scratch, "the worker wrote the outputs nobody will read"
     assert all([await raw.pttl(key) > 0 for key in scratch])  # ... with a time to live
-    await _until(lambda: _no_keys(raw, "smartflow.tmp*"))
+    await until(lambda: _no_keys(raw, "smartflow.tmp*"))
     assert set(await raw.keys("*")) >= {b"x", b"y"}  # what was asked for stays
 
 
@@ -272,8 +253,8 @@ async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
     await client.set_model("mlp", models.mlp(n_in=4, hidden=8, n_out=2)[0])
     await client.put_tensor("x", np.ones((1, 4), np.float32))
     await client.run_model("mlp", ["x"], ["y"])  # the worker is up
-    await _until(lambda: _worker_blocked(raw))  # and waiting in a blocking take on its queue
-    pid = _worker_pid(experiment)
+    await until(lambda: worker_blocked(raw))  # and waiting in a blocking take on its queue
+    pid = worker_pid(experiment)
     os.kill(pid, signal.SIGSTOP)  # the store still hands it the next request
     busy = runs.busy_key("0")
     outcome: list[BaseException] = []
@@ -286,26 +267,20 @@ async def test_a_worker_killed_mid_run_fails_the_request_and_is_restarted(
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run)
-        await _until(lambda: _has_items(raw, busy))  # taken, never to be answered
+        await until(lambda: has_items(raw, busy))  # taken, never to be answered
         os.kill(pid, signal.SIGKILL)
     assert len(outcome) == 1 and "died while running" in str(outcome[0])
     # The new worker answers its predecessor's orphans as it starts, just before it reports
     # serving: the status table may learn of it a moment after the client's answer.
-    await _until(_async(lambda: _worker_pid(experiment) != pid))
+    await until(lambda: worker_pid(experiment) != pid)
     await client.run_model("mlp", ["x"], ["y"])
     assert await raw.llen(busy) == 0
-
-
-async def _worker_blocked(r: aioredis.Redis) -> bool:
-    """The worker has a blocking take pending in the store (CLIENT LIST flag ``b``)."""
-    clients = await r.client_list()
-    return any(c["name"] == WORKER_CLIENT_NAME and "b" in c["flags"] for c in clients)
 
 
 async def test_the_worker_reaches_its_shard_by_unix_socket(raw: aioredis.Redis) -> None:
     """A TCP shard also serves a unix socket in its directory, and its worker (beside it)
     talks to it over that socket, cheaper than loopback TCP."""
-    await _until(lambda: _worker_blocked(raw))
+    await until(lambda: worker_blocked(raw))
     workers = [c for c in await raw.client_list() if c["name"] == WORKER_CLIENT_NAME]
     assert workers, "the worker is connected"
     # a unix client's address is the socket's path (which Redis may cut short), not host:port
@@ -321,10 +296,6 @@ async def test_a_worker_away_from_its_shard_falls_back_to_its_address(tmp_path) 
         assert await _near_client(stack, str(dead), ClientConfig()) is None
         assert await _near_client(stack, str(tmp_path / "none.sock"), ClientConfig()) is None
         assert await _near_client(stack, None, ClientConfig()) is None
-
-
-async def _has_items(r: aioredis.Redis, key: bytes) -> bool:
-    return await r.llen(key) > 0
 
 
 async def test_concurrent_runs_are_joined_into_batches(client: Client) -> None:
@@ -385,17 +356,17 @@ async def test_a_malformed_request_spoils_no_other_in_its_round(
     batching model's run taken in the same round still runs, with no worker restart."""
     await client.set_model("center", models.batch_centering(), batch_size=4, min_batch_size=2)
     await client.put_tensor("row", np.ones((1, 2), np.float32))
-    await _until(lambda: _worker_blocked(raw))
-    pid = _worker_pid(experiment)
+    await until(lambda: worker_blocked(raw))
+    pid = worker_pid(experiment)
     os.kill(pid, signal.SIGSTOP)
     try:
         await raw.rpush(runs.queue_key("0"), b"not json")  # the pending blocking take gets it
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.run_model, "center", ["row"], ["out"])
-            await _until(lambda: _has_items(raw, runs.queue_key("0")))  # queued behind it
+            await until(lambda: has_items(raw, runs.queue_key("0")))  # queued behind it
             os.kill(pid, signal.SIGCONT)
     finally:
         os.kill(pid, signal.SIGCONT)
     assert (await client.get_tensor("out")).tolist() == [[0.0, 0.0]]
-    assert _worker_pid(experiment) == pid, "the worker did not crash"
+    assert worker_pid(experiment) == pid, "the worker did not crash"
     assert await raw.llen(runs.busy_key("0")) == 0

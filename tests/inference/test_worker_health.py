@@ -26,20 +26,13 @@ from smartflow import (
 )
 from smartflow.client import _runs as runs
 from smartflow.inference import spec as worker_spec
-from smartflow.inference.worker import WORKER_CLIENT_NAME
 from smartflow.runtime.messages import RestartPolicy
 from smartflow.store import server
+from tests._support import summary_rows
 from tests.inference import models
+from tests.inference._helpers import has_items, until, worker_blocked, worker_pid
 
 BOUND_S = 20  # bounds hangs; nothing here is timed
-
-
-def _records(exp: Experiment) -> dict[str, dict]:
-    return {r["name"]: r for r in exp.summary(format="records")}
-
-
-def _worker_pid(exp: Experiment) -> int:
-    return int(_records(exp)["orchestrator_0.worker"]["job_id"])
 
 
 def _python_that_runs_first(tmp_path: Path, code: str) -> str:
@@ -52,9 +45,7 @@ def _python_that_runs_first(tmp_path: Path, code: str) -> str:
 
 
 async def _until_status(exp: Experiment, name: str, status: Status) -> None:
-    with anyio.fail_after(BOUND_S):
-        while _records(exp).get(name, {}).get("status") != str(status):  # noqa: ASYNC110
-            await anyio.sleep(0.02)
+    await until(lambda: summary_rows(exp).get(name, {}).get("status") == str(status), BOUND_S)
 
 
 # -- starting -------------------------------------------------------------------------------
@@ -152,7 +143,7 @@ async def test_a_stalled_store_fails_only_its_round_and_the_worker_serves_on(
     async with Experiment("health", exp_path=tmp_path / "exp") as exp:
         db = exp.create_database()
         await exp.start(db)
-        pid = _worker_pid(exp)
+        pid = worker_pid(exp)
         async with Client(address=db.get_address()[0]) as client:
             await client.put_tensor("x", np.arange(3.0))
             await client.set_function("stall", stall_the_store)
@@ -165,7 +156,7 @@ async def test_a_stalled_store_fails_only_its_round_and_the_worker_serves_on(
             await client.run_model("mlp", ["batch"], ["out"])  # the same worker serves on
             assert (await client.get_tensor("out")).shape == (2, 10)
             assert await client.key_exists(runs.busy_key("0").decode()) is False  # answered
-        assert _worker_pid(exp) == pid, "the worker did not crash"
+        assert worker_pid(exp) == pid, "the worker did not crash"
 
 
 # -- giving up ---------------------------------------------------------------------------------
@@ -177,21 +168,14 @@ def give_up_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker_spec, "WORKER_RESTARTS", RestartPolicy(limit=0, window_s=60.0))
 
 
-async def _worker_blocked(r: aioredis.Redis) -> bool:
-    """The worker has a blocking take pending in the store (CLIENT LIST flag ``b``)."""
-    return any(c["name"] == WORKER_CLIENT_NAME and "b" in c["flags"] for c in await r.client_list())
-
-
 async def test_a_worker_given_up_on_is_failed_and_runs_fail_at_once(
     give_up_at_once: None, experiment: Experiment, store: Orchestrator, raw: aioredis.Redis
 ) -> None:
     async with Client(address=store.get_address()[0]) as client:
         await client.set_model("mlp", models.mlp()[0])
         await client.put_tensor("batch", np.ones((2, 128), np.float32))
-        with anyio.fail_after(BOUND_S):
-            while not await _worker_blocked(raw):  # noqa: ASYNC110
-                await anyio.sleep(0.02)
-        pid = _worker_pid(experiment)
+        await until(lambda: worker_blocked(raw), BOUND_S)
+        pid = worker_pid(experiment)
         os.kill(pid, signal.SIGSTOP)  # the store still hands it the next request
         outcome: list[BaseException] = []
 
@@ -203,14 +187,12 @@ async def test_a_worker_given_up_on_is_failed_and_runs_fail_at_once(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(waiting_run)
-            with anyio.fail_after(BOUND_S):
-                while not await raw.llen(runs.busy_key("0")):  # noqa: ASYNC110
-                    await anyio.sleep(0.02)
+            await until(lambda: has_items(raw, runs.busy_key("0")), BOUND_S)
             os.kill(pid, signal.SIGKILL)
         await _until_status(experiment, "orchestrator_0.worker", Status.FAILED)
         assert len(outcome) == 1  # the request it had taken was answered, typed
         assert await experiment.get_status(store) == [Status.RUNNING, Status.FAILED]
-        record = _records(experiment)["orchestrator_0.worker"]
+        record = summary_rows(experiment)["orchestrator_0.worker"]
         assert "not restarted again" in record["error"]
         assert "not restarted again" in experiment.summary()  # the table's error column
         with anyio.fail_after(5):  # at once, not after the 60 s run timeout

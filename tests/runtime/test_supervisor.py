@@ -472,14 +472,21 @@ def test_a_restart_policy_counts_crashes_within_its_window_only() -> None:
 CRASH_AT_ONCE = "open('starts.txt', 'a').write('x\\n'); raise SystemExit(3)"
 
 
-async def test_a_process_that_crashes_too_fast_is_given_up_on(tmp_path: Path) -> None:
+def _restarting(
+    tmp_path: Path, name: str, code: str, policy: RestartPolicy
+) -> tuple[ActorSpec, list[str]]:
+    """A spec restarted by ``policy``, and the errors its failure hook will have heard of."""
     reported: list[str] = []
 
     async def on_failed(error: str) -> None:
         reported.append(error)
 
+    return _spec(tmp_path, name, code, restart=policy, on_failed=on_failed), reported
+
+
+async def test_a_process_that_crashes_too_fast_is_given_up_on(tmp_path: Path) -> None:
     policy = RestartPolicy(limit=2, window_s=60.0)
-    spec = _spec(tmp_path, "crashy", CRASH_AT_ONCE, restart=policy, on_failed=on_failed)
+    spec, reported = _restarting(tmp_path, "crashy", CRASH_AT_ONCE, policy)
     async with _supervisor() as (sup, _):
         await sup.request(Launch((spec,)))
         await _ended(sup, "crashy")
@@ -499,13 +506,8 @@ CRASH_LATER = (
 async def test_a_process_that_stays_up_earns_its_restarts_back(tmp_path: Path) -> None:
     """One crash allowed per 0.3 s, and it stays up 0.5 s between crashes: it is restarted
     again and again, far past the limit, until it is stopped."""
-    reported: list[str] = []
-
-    async def on_failed(error: str) -> None:
-        reported.append(error)
-
     policy = RestartPolicy(limit=1, window_s=0.3)
-    spec = _spec(tmp_path, "steady", CRASH_LATER, restart=policy, on_failed=on_failed)
+    spec, reported = _restarting(tmp_path, "steady", CRASH_LATER, policy)
     async with _supervisor() as (sup, _):
         await sup.request(Launch((spec,)))
         with anyio.fail_after(30):
