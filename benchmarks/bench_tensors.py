@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import anyio
 import numpy as np
+import redis
 import redis.asyncio as aioredis
 
 from smartflow import Client, Experiment, SyncClient
@@ -106,26 +108,23 @@ async def bench_size(address: str, password: str, nbytes: int, n: int, repeats: 
 
 
 def _redis_benchmark(host: str, port: str, password: str, nbytes: int, n: int) -> dict:
+    """redis-benchmark SET/GET of the same value size. It takes a password only on its command
+    line, where ``ps`` shows it: it gets a user of its own for the run, never the store's secret."""
     exe = shutil.which("redis-benchmark")
     if exe is None:
         return {}
-    argv = [
-        exe,
-        "-h",
-        host,
-        "-p",
-        port,
-        "-t",
-        "set,get",
-        "-d",
-        str(nbytes),
-        "-n",
-        str(n),
-        "-c",
-        "1",
-    ]
-    env = {**os.environ, "REDISCLI_AUTH": password}
-    out = subprocess.run([*argv, "-a", password, "--csv"], capture_output=True, text=True, env=env)
+    user, user_password = f"bench-{secrets.token_hex(4)}", secrets.token_hex(16)
+    admin = redis.Redis(host=host, port=int(port), password=password)
+    admin.acl_setuser(
+        user, enabled=True, passwords=[f"+{user_password}"], keys="*", commands=["+@all"]
+    )
+    try:
+        argv = [exe, "-h", host, "-p", port, "--user", user, "-a", user_password, "--csv"]
+        argv += ["-t", "set,get", "-d", str(nbytes), "-n", str(n), "-c", "1"]
+        out = subprocess.run(argv, capture_output=True, text=True)
+    finally:
+        admin.acl_deluser(user)
+        admin.close()
     rates = dict(re.findall(r'"(SET|GET)","([\d.]+)"', out.stdout))
     return {f"redis_benchmark_{op.lower()}": float(rate) * nbytes for op, rate in rates.items()}
 
