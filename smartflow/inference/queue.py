@@ -266,7 +266,8 @@ class Queue:
         key = runs.ready_key(self.tag, pid)
 
         async def push(conn: RespConnection) -> None:
-            commands = [pack_command(b"RPUSH", key, b"1"), pack_command(b"EXPIRE", key, 60)]
+            expire = pack_command(b"EXPIRE", key, runs.REPLY_TTL_S)
+            commands = [pack_command(b"RPUSH", key, b"1"), expire]
             await conn.send(b"".join(commands), replies=2)
             for _ in commands:
                 raise_for_error(await conn.read_reply(), "announce readiness")

@@ -9,7 +9,11 @@ busy list; fetches the model versions and inputs of everything it took in one pi
 (inputs may live on other shards: it is a cluster client); runs them, joining concurrent runs of
 a batching model along axis 0; writes every output, answers and takes the next requests in one
 round trip. A restarted worker first answers what its predecessor left in
-the busy list with "crashed", so no client waits for an answer that will never come.
+the busy list with "crashed", so no client waits for an answer that will never come; then it
+announces that it serves (the experiment's readiness probe waits for that, see
+:mod:`smartflow.inference.health`). A store error in a round (a timeout, a dropped connection)
+ends only that round: its requests are answered "interrupted" and the worker serves on. A bad
+argument or ``SMARTFLOW_INFERENCE_THREADS`` ends it at once with a typed message on stderr.
 """
 
 from __future__ import annotations
