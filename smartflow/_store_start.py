@@ -17,7 +17,6 @@ from smartflow.errors import LaunchError, PortInUseError, StoreStartError
 from smartflow.inference.runners import inference_threads
 from smartflow.inference.spec import worker_actor_spec, worker_name
 from smartflow.runtime.messages import ActorSpec, Launch
-from smartflow.store import server
 from smartflow.store.cluster import describe_states, form_cluster
 from smartflow.store.config import ShardConfig
 from smartflow.store.network import (
@@ -43,7 +42,7 @@ async def start_store(
 ) -> None:
     """Launch ``db``'s shards (and form their cluster); returns once the store serves, with its
     addresses and secret recorded. On failure nothing it started is left running."""
-    inference_threads(os.environ)  # refused before anything starts (the workers read it too)
+    inference_threads(os.environ)  # refused before anything starts (each worker checks it too)
     for _ in range(_PORT_TRIES):
         ports = await _choose_ports(db)
         shards = [
@@ -127,7 +126,6 @@ def _worker_specs(
             seeds=seeds,
             local_socket=s.local_socket,
             run_id=run_id,
-            startup_timeout=server.STARTUP_TIMEOUT_S,
         )
         for s in shards
     )

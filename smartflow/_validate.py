@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from smartflow.errors import (
     ValidationFailedError,
 )
 from smartflow.experiment import Experiment
-from smartflow.store.binary import find_redis_server
+from smartflow.store.binary import find_redis_server, server_version
 
 T = TypeVar("T")
 
@@ -89,7 +88,10 @@ async def validate(report: Report, timeout: float = 60.0) -> None:  # noqa: ASYN
     steps = _Steps(report, timeout)
     server = await steps.run("find redis-server", _find_server, StoreBinaryNotFoundError)
     await steps.run(
-        "redis-server runs", lambda: _server_version(server), StoreStartError, f"{server} --version"
+        "redis-server runs",
+        lambda: _server_version(server, timeout),
+        StoreStartError,
+        f"{server} --version",
     )
     # A short prefix: shard and worker sockets live under the experiment directory.
     tmp = Path(await anyio.to_thread.run_sync(tempfile.mkdtemp, None, "sfv-"))
@@ -119,17 +121,8 @@ async def _find_server() -> Path:
     return find_redis_server()
 
 
-async def _server_version(server: Path) -> str:
-    # The version line proves the binary runs here (right architecture, libraries present).
-    done = await anyio.run_process(
-        [str(server), "--version"], stdin=subprocess.DEVNULL, check=False
-    )
-    version = done.stdout.decode(errors="replace").strip()
-    if done.returncode != 0 or not version:
-        stderr = done.stderr.decode(errors="replace").strip()[-300:]
-        raise StoreStartError(
-            f"{server} --version exited with status {done.returncode}: {stderr or version}"
-        )
+async def _server_version(server: Path, limit_s: float) -> str:
+    version = await anyio.to_thread.run_sync(server_version, server, limit_s)
     return version.split(" sha=")[0]
 
 

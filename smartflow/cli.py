@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 
 import anyio
 
 from smartflow import __version__
 from smartflow._validate import Step, validate
-from smartflow.errors import SmartflowError, StoreBinaryNotFoundError
-from smartflow.store.binary import INSTALL_HELP, find_redis_server
+from smartflow.errors import SmartflowError, StoreBinaryNotFoundError, StoreStartError
+from smartflow.store.binary import INSTALL_HELP, find_redis_server, server_version
 
 #: Width of the step names in ``smartflow validate``'s table.
 _NAME_WIDTH = 18
@@ -27,8 +26,12 @@ def _info() -> int:
         for way in INSTALL_HELP:
             print(f"  - {way}")
         return 1
-    version = subprocess.run([str(server), "--version"], capture_output=True, text=True).stdout
-    print(f"redis-server: {server}\n  {version.strip()}")
+    try:
+        version = server_version(server)
+    except StoreStartError as exc:
+        print(f"redis-server: {server}\n  does not run: {exc}")
+        return 1
+    print(f"redis-server: {server}\n  {version}")
     try:
         import onnxruntime
 

