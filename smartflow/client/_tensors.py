@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import anyio
+import anyio.lowlevel
 import numpy as np
 
 from smartflow.client import _tensor_io as tio
@@ -153,11 +154,15 @@ class TensorOps(ClientCore):
         temporary = tio.temporary_key(item.key)
         what = f"put_tensor {item.name!r}"
         try:
-            # One element per round trip keeps memory and timeouts bounded per chunk.
+            # One element per round trip keeps memory and timeouts bounded per chunk. A push is
+            # shielded so that a cancellation waits for its reply: a push cancelled after it was
+            # sent could otherwise reach the shard after the cleanup's DEL and outlive it.
             for element in tio.chunk_values(item, self._config.max_value_bytes):
-                await self._fast(
-                    what, temporary, lambda c, e=element: tio.push_element(c, temporary, e)
-                )
+                await anyio.lowlevel.checkpoint()  # a cancellation lands here, between pushes
+                with anyio.CancelScope(shield=True):
+                    await self._fast(
+                        what, temporary, lambda c, e=element: tio.push_element(c, temporary, e)
+                    )
             key, ttl = item.key, item.expire_ms
             await self._fast(what, key, lambda c: tio.rename_into_place(c, temporary, key, ttl))
         except BaseException:
