@@ -746,7 +746,7 @@ async def test_models_end_when_the_driver_body_raises(tmp_path: Path) -> None:
 async def test_transitions_and_progress_are_logged_with_names_and_ids(
     experiment: Experiment, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import smartflow._launching as launching
+    import smartflow.experiment._launching as launching
 
     monkeypatch.setattr(launching, "PROGRESS_INTERVAL", 0.1)
     rs = experiment.create_run_settings("sleep", ["0.5"])

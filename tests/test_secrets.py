@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from smartflow import AuthenticationError, Client, Experiment, Status
-from smartflow._launch_specs import model_actor_spec, stores_env
+from smartflow.experiment._launch_specs import model_actor_spec, stores_env
 from smartflow.inference.spec import worker_actor_spec
 from smartflow.runtime.messages import Launch
 from smartflow.store.config import ShardConfig

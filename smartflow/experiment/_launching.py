@@ -3,21 +3,22 @@
 Stores first (each ready when it answers); then, for models, their co-located stores, then the
 models and scripts they declare (loaded into their stores), then the models themselves, all or
 nothing: a failure or a cancel leaves nothing it started running.
-Mixed into :class:`~smartflow.experiment.Experiment`, whose state it uses.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 
-from smartflow import _launch_specs
-from smartflow._db_objects_load import check_stores, load_db_objects
-from smartflow._registry import EntityRegistry, colocated_of
-from smartflow._store_start import start_colocated, start_store
+from smartflow.experiment import _launch_specs
+from smartflow.experiment._db_objects_load import check_stores, load_db_objects
+from smartflow.experiment._registry import EntityRegistry, colocated_of
+from smartflow.experiment._store_start import start_colocated, start_store
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.runtime.messages import Launch, Stop, SupervisorMessage
@@ -28,32 +29,40 @@ PROGRESS_INTERVAL = 5.0
 
 
 class Launching:
-    """The launching half of an Experiment (see the module docstring)."""
+    """Starts an experiment's entities through its supervisor, and waits for them (see the
+    module docstring). The Experiment owns one; ``request`` sends its supervisor a message
+    (starting the supervisor if need be), ``supervisor`` returns it (None before the first
+    request), and ``running_stores`` lists the stores serving now."""
 
-    exp_path: Path
-    _registry: EntityRegistry
-    _supervisor: Supervisor | None
-    _run_ids: itertools.count
-    _log: object
-
-    async def _request(self, message: SupervisorMessage) -> object:
-        raise NotImplementedError
+    def __init__(
+        self,
+        exp_path: Path,
+        request: Callable[[SupervisorMessage], Awaitable[object]],
+        supervisor: Callable[[], Supervisor | None],
+        running_stores: Callable[[], list[Orchestrator]],
+        log: Any,
+    ) -> None:
+        self.exp_path = exp_path
+        self._request = request
+        self._supervisor = supervisor
+        self._running_stores = running_stores
+        self._log = log
+        self._run_ids = itertools.count(1)
 
     def _table(self) -> dict[str, StatusRecord]:
-        raise NotImplementedError
+        supervisor = self._supervisor()
+        return supervisor.table if supervisor is not None else {}
 
     def _record_status(self, name: str) -> Status:
-        raise NotImplementedError
+        record = self._table().get(name)
+        return record.status if record is not None else Status.NEW
 
-    def _running_stores(self) -> list[Orchestrator]:
-        raise NotImplementedError
-
-    async def _start_store(self, db: Orchestrator) -> None:
+    async def start_store(self, db: Orchestrator) -> None:
         run_id = next(self._run_ids)
-        await start_store(db, self.exp_path / db.db_identifier, run_id, self._launch, self._stop)
+        await start_store(db, self.exp_path / db.db_identifier, run_id, self.launch, self.stop)
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
-    async def _start_models(self, members: list[Model]) -> list[str]:
+    async def start_models(self, members: list[Model]) -> list[str]:
         """Start ``members`` (their co-located stores and declared models first); returns
         every actor started."""
         stores = self._running_stores()  # start() has refused SSDB clashes already
@@ -71,10 +80,10 @@ class Launching:
                 )
                 for m in members
             )
-            await self._launch(Launch(specs))  # all or nothing: on failure none is left running
+            await self.launch(Launch(specs))  # all or nothing: on failure none is left running
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self._stop(colocated)
+                await self.stop(colocated)
             raise
         names = [spec.name for spec in specs]
         self._log.info("started", run_id=run_id, count=len(names))
@@ -92,14 +101,14 @@ class Launching:
                 if name in self._table():  # its last run is stopping with its model
                     await self._table()[name].ended.wait()
                 started.append(name)
-                await start_colocated(model, name, run_id, self._launch, self._stop)
+                await start_colocated(model, name, run_id, self.launch, self.stop)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self._stop(started)
+                await self.stop(started)
             raise
         return started
 
-    async def _launch(self, message: Launch) -> object:
+    async def launch(self, message: Launch) -> object:
         """Launch; if the caller is cancelled meanwhile, stop what the launch started."""
         try:
             return await self._request(message)
@@ -113,24 +122,25 @@ class Launching:
                     await self._request(Stop(tuple(spec.name for spec in message.specs)))
             raise
 
-    async def _stop(self, names: list[str]) -> None:
+    async def stop(self, names: list[str]) -> None:
         await self._request(Stop(tuple(names)))
 
-    async def _wait_or_stop(self, names: list[str]) -> None:
+    async def wait_or_stop(self, names: list[str]) -> None:
         try:
-            await self._wait(names, PROGRESS_INTERVAL, verbose=True)
+            await self.wait(names, PROGRESS_INTERVAL, verbose=True)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
-                await self._stop(names)
+                await self.stop(names)
             raise
 
-    async def _wait(self, names: list[str], interval: float, verbose: bool) -> None:
+    async def wait(self, names: list[str], interval: float, verbose: bool) -> None:
         if not names:
             return
-        assert self._supervisor is not None
+        supervisor = self._supervisor()
+        assert supervisor is not None
         while True:
             with anyio.move_on_after(interval):
-                await self._supervisor.wait_ended(names)
+                await supervisor.wait_ended(names)
                 return
             if verbose:
                 done = sum(self._record_status(n).is_terminal for n in names)

@@ -9,7 +9,6 @@ stops everything the experiment started, also when the driver was cancelled or r
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +16,10 @@ from typing import Literal
 
 import anyio
 
-from smartflow import _launch_specs, _summary, generation
-from smartflow._launching import Launching
+from smartflow.experiment import _launch_specs, _summary, generation
+from smartflow.experiment._launching import Launching
 from smartflow._log import get_logger
-from smartflow._registry import (
+from smartflow.experiment._registry import (
     Entity,
     EntityRegistry,
     colocated_names,
@@ -43,7 +42,7 @@ from smartflow.status import Status
 LAUNCHERS = ("local", "auto")
 
 
-class Experiment(Launching):
+class Experiment:
     """A set of entities launched and supervised together.
 
     Use it as ``async with Experiment("name") as exp:``, or call ``await exp.aclose()`` yourself
@@ -67,8 +66,10 @@ class Experiment(Launching):
         self._supervisor: Supervisor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._run_ids = itertools.count(1)
         self._log = get_logger("experiment", experiment=name)
+        self._launching = Launching(
+            self.exp_path, self._request, lambda: self._supervisor, self._running_stores, self._log
+        )
 
     # -- factories (no I/O) -------------------------------------------------------------------
 
@@ -209,11 +210,11 @@ class Experiment(Launching):
             future = running + [db for db in stores if db not in running]
             _launch_specs.check_env_names([*future, *colocated_of(model)])
         for db in stores:
-            await self._start_store(db)
+            await self._launching.start_store(db)
         if members:
-            names = await self._start_models(members)
+            names = await self._launching.start_models(members)
             if block:
-                await self._wait_or_stop(names)
+                await self._launching.wait_or_stop(names)
         if summary:
             self._log.info("summary", table="\n" + _summary.render_table(self.summary("records")))
 
@@ -248,7 +249,7 @@ class Experiment(Launching):
         (stores and their inference workers serve until stopped: they are not waited for)."""
         services = (Orchestrator.kind, WORKER_KIND)
         names = [r.name for r in self._table().values() if r.kind not in services]
-        await self._wait(names, interval, verbose)
+        await self._launching.wait(names, interval, verbose)
 
     async def watch(self) -> AsyncIterator[StatusEvent]:
         """Every status change from now on, as it happens; ends when the experiment closes."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smartflow import _launch_specs
+from smartflow.experiment import _launch_specs
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import Orchestrator
