@@ -97,8 +97,8 @@ def reply_key(tag: str, request_id: str) -> bytes:
     return f"smartflow.reply{{{tag}}}:{request_id}".encode()
 
 
-def ready_key(tag: str, pid: int) -> bytes:
-    return f"smartflow.ready{{{tag}}}:{pid}".encode()
+def ready_key(tag: str, token: str) -> bytes:
+    return f"smartflow.ready{{{tag}}}:{token}".encode()
 
 
 def model_key(tag: str, name: str) -> bytes:

@@ -1,7 +1,7 @@
 """The experiment's view of a worker's health, through the store: ready, or given up.
 
-- **Ready.** A worker that serves pushes ``smartflow.ready{T}:<pid>``; the experiment's readiness
-  probe blocks on it (``BLPOP``, no polling), so ``exp.start(db)`` returns once every worker
+- **Ready.** A worker that serves pushes ``smartflow.ready{T}:<token>`` (a token the experiment
+  gave it: a launcher need not know its pid); the experiment's readiness probe blocks on it (``BLPOP``, no polling), so ``exp.start(db)`` returns once every worker
   serves, and a worker that cannot fails the start, typed, naming the worker and its log.
 - **Given up.** When the supervisor stops restarting a worker, every request waiting on the
   shard's queue or busy list is answered "unavailable", and the queue (a list) is replaced by a
@@ -28,14 +28,14 @@ def _client(shard: str, seeds: list[str] | None, password: str) -> Client:
 
 
 async def wait_until_serving(
-    shard: str, seeds: list[str] | None, password: str, pid: int, timeout_s: float
+    shard: str, seeds: list[str] | None, password: str, token: str, timeout_s: float
 ) -> None:
-    """Return once the worker ``pid`` of ``shard`` serves; :class:`StoreStartError` when it
+    """Return once the worker of ``shard`` that was given ``token`` serves; :class:`StoreStartError` when it
     has not said so within ``timeout_s``."""
     with anyio.move_on_after(timeout_s) as waiting:
         async with _client(shard, seeds, password) as client:
             pool, tag = shard_of(client, shard)
-            key = runs.ready_key(tag, pid)
+            key = runs.ready_key(tag, token)
             left = max(waiting.deadline - anyio.current_time(), 0.001)
 
             async def pop(conn: RespConnection) -> object:

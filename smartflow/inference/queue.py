@@ -260,10 +260,10 @@ class Queue:
             await self.answer(answers)
         return len(answers)
 
-    async def announce_ready(self, pid: int) -> None:
+    async def announce_ready(self, token: str) -> None:
         """Tell the experiment's readiness probe this worker serves (the key expires unread
         if nobody waits for it)."""
-        key = runs.ready_key(self.tag, pid)
+        key = runs.ready_key(self.tag, token)
 
         async def push(conn: RespConnection) -> None:
             expire = pack_command(b"EXPIRE", key, runs.REPLY_TTL_S)

@@ -8,13 +8,13 @@ when the supervisor gives up, the shard's queue is marked so that clients fail a
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
-from anyio.abc import Process
-
 from smartflow.errors import SmartflowError, StoreStartError
 from smartflow.inference.health import mark_unavailable, wait_until_serving
+from smartflow.runtime.job import JobHandle
 from smartflow.runtime.messages import ActorSpec, RestartPolicy
 from smartflow.runtime.process import ProcessSpec
 from smartflow.store import server
@@ -25,6 +25,8 @@ WORKER_KIND = "InferenceWorker"
 WORKER_RESTARTS = RestartPolicy(limit=5, window_s=60.0)
 #: Variables a worker must not inherit: it reads and writes keys exactly as requests name them.
 _NOT_INHERITED = ("SSKEYIN", "SSKEYOUT")
+#: The variable naming the worker's readiness key.
+READY_TOKEN_VAR = "SMARTFLOW_WORKER_TOKEN"
 
 
 def worker_name(shard_name: str) -> str:
@@ -52,14 +54,16 @@ def worker_actor_spec(
     if local_socket is not None:
         argv += ["--local", str(local_socket)]
     env["SSDB_PASSWORD"] = password
+    # How the worker names its readiness key: not its pid, which a launcher may not know.
+    token = env[READY_TOKEN_VAR] = secrets.token_hex(8)
     name = worker_name(shard_name)
     log = workdir / f"{name}.log"
     process = ProcessSpec(argv=tuple(argv), cwd=workdir, env=env, stdout_path=log, stderr_path=log)
 
-    async def ready(worker: Process) -> None:
+    async def ready(_: JobHandle) -> None:
         try:
             timeout = server.STARTUP_TIMEOUT_S
-            await wait_until_serving(shard_address, seeds, password, worker.pid, timeout)
+            await wait_until_serving(shard_address, seeds, password, token, timeout)
         except SmartflowError as exc:
             raise StoreStartError(f"{name} is not serving: {exc}; its log is {log}") from exc
 

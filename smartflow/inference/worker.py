@@ -62,7 +62,7 @@ async def serve(shard: str, seeds: str | None, local: str | None, threads: int) 
         queue = Queue(client, path, tag, own)
         log = get_logger("inference", entity=f"worker@{shard}", tag=queue.tag, pid=os.getpid())
         orphans = await queue.answer_orphans()
-        await queue.announce_ready(os.getpid())
+        await queue.announce_ready(os.environ.get("SMARTFLOW_WORKER_TOKEN") or str(os.getpid()))
         log.info("serving", orphans_answered=orphans, unix_socket=near is not None)
         await _serve_rounds(client, queue, ModelCache(threads), log)
 

@@ -1,9 +1,10 @@
-"""An actor: one task owning exactly one child process.
+"""An actor: one task owning exactly one job (a child process, a step or a batch job).
 
-Started with ``task_group.start(actor.run)``: it spawns the process, waits until it is ready, and
-only then reports ``task_status.started(handle)``, so a launch failure surfaces at start. It then
-waits for the process to end, a :class:`StopActor` in its mailbox, or its walltime, and reports
-every status change to the supervisor as a :class:`StatusEvent`.
+Started with ``task_group.start(actor.run)``: it starts its job through the spec's launcher
+(:class:`~smartflow.runtime.job.JobHandle`), waits until it is ready, and only then reports
+``task_status.started(handle)``, so a launch failure surfaces at start. It then waits for the job
+to end, a :class:`StopActor` in its mailbox, or its walltime, and reports every status change to
+the supervisor as a :class:`StatusEvent`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections import deque
 
 import anyio
 import attrs
-from anyio.abc import ObjectReceiveStream, Process, TaskStatus
+from anyio.abc import ObjectReceiveStream, TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
 
 from smartflow._log import get_logger
 from smartflow.errors import LaunchError, SmartflowError
 from smartflow.runtime.messages import ActorSpec, EventQueue, StatusEvent, StopActor
-from smartflow.runtime.process import read_tail, spawn
-from smartflow.runtime.terminate import terminate
+from smartflow.runtime.job import JobHandle, start_local
+from smartflow.runtime.process import read_tail
 from smartflow.runtime.watchdog import Watchdog
 from smartflow.status import Status
 
@@ -33,7 +34,7 @@ class ActorHandle:
     """What the supervisor keeps of a live actor."""
 
     name: str
-    pid: int
+    job_id: str
     mailbox: MemoryObjectSendStream[StopActor]
 
 
@@ -46,14 +47,14 @@ class ProcessActor:
     async def run(self, *, task_status: TaskStatus[ActorHandle]) -> None:
         spec = self.spec
         process = await self._start(truncate=True)
-        job_id = str(process.pid)
+        job_id = process.job_id
         log = get_logger(
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
         )
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
         self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
-        log.info("running", pid=process.pid)
-        task_status.started(ActorHandle(spec.name, process.pid, inbox_send))
+        log.info("running")
+        task_status.started(ActorHandle(spec.name, job_id, inbox_send))
         outcome = "ended"
         note = ""  # why a crashed process was not started again
         crashes: deque[float] = deque()
@@ -65,7 +66,7 @@ class ProcessActor:
                 restarted, note = await self._restart(process, crashes, log)
                 if restarted is None:
                     break
-                process, job_id = restarted, str(restarted.pid)
+                process, job_id = restarted, restarted.job_id
                 log = log.bind(job_id=job_id)
                 self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
         finally:
@@ -74,15 +75,15 @@ class ProcessActor:
                     outcome = "stopped"  # we are being cancelled: that is a stop too
                 returncode = await self._end(process)
                 inbox.close()
-                event = await self._final_event(job_id, returncode, outcome, note)
+                event = await self._final_event(process, returncode, outcome, note)
                 if event.status is Status.FAILED:
                     await self._report_failure(event, log)
                 log.info("ended", status=str(event.status), returncode=returncode)
                 self.events.put(event)
 
     async def _restart(
-        self, crashed: Process, crashes: deque[float], log
-    ) -> tuple[Process | None, str]:  # type: ignore[no-untyped-def]
+        self, crashed: JobHandle, crashes: deque[float], log
+    ) -> tuple[JobHandle | None, str]:  # type: ignore[no-untyped-def]
         """Start a crashed process again if its policy allows; else (None, why not)."""
         policy = self.spec.restart
         assert policy is not None
@@ -100,11 +101,12 @@ class ProcessActor:
             log.error("restart failed", error=str(error))
             return None, f"restart failed: {error}"
 
-    async def _start(self, *, truncate: bool) -> Process:
-        """Spawn the process and wait until it is ready; on failure nothing is left running."""
-        process = await spawn(self.spec.process, truncate=truncate)
+    async def _start(self, *, truncate: bool) -> JobHandle:
+        """Start the job and wait until it is ready; on failure nothing is left running."""
+        start = self.spec.start or start_local
+        process = await start(self.spec.process, truncate)
         if self.watchdog is not None:
-            self.watchdog.watch(process.pid)
+            self.watchdog.watch(process.reap_token)
         try:
             await self._wait_ready(process)
         except BaseException:
@@ -125,7 +127,7 @@ class ProcessActor:
         if bounded.cancelled_caught:
             log.warning("failure hook timed out", seconds=FAILURE_HOOK_S)
 
-    async def _supervise(self, process: Process, inbox: ObjectReceiveStream[StopActor]) -> str:
+    async def _supervise(self, process: JobHandle, inbox: ObjectReceiveStream[StopActor]) -> str:
         """Wait for the process to end ("ended"), a stop request ("stopped") or its walltime."""
         outcome = "ended"
         async with anyio.create_task_group() as tg:
@@ -142,17 +144,17 @@ class ProcessActor:
             if walltime.cancelled_caught:
                 outcome = "walltime"
             if outcome != "ended":
-                await terminate(process, self.spec.grace)
+                await process.stop(self.spec.grace)
             tg.cancel_scope.cancel()
         return outcome
 
-    async def _end(self, process: Process) -> int:
-        returncode = await terminate(process, self.spec.grace)
+    async def _end(self, process: JobHandle) -> int:
+        returncode = await process.stop(self.spec.grace)
         if self.watchdog is not None:
-            self.watchdog.forget(process.pid)
+            self.watchdog.forget(process.reap_token)
         return returncode
 
-    async def _wait_ready(self, process: Process) -> None:
+    async def _wait_ready(self, process: JobHandle) -> None:
         """Run the readiness probe, failing fast if the process dies first. The probe's error
         is raised as it is (not wrapped in the task group's exception group)."""
         probe = self.spec.ready
@@ -184,17 +186,20 @@ class ProcessActor:
             raise failure
 
     async def _final_event(
-        self, job_id: str, returncode: int, outcome: str, note: str = ""
+        self, job: JobHandle, returncode: int, outcome: str, note: str = ""
     ) -> StatusEvent:
-        name = self.spec.name
+        name, job_id = self.spec.name, job.job_id
+        imposed, reason = job.verdict() if outcome == "ended" else (None, "")
+        if imposed is not None and imposed is not Status.FAILED:
+            return StatusEvent(name, imposed, job_id, returncode, reason)
         if outcome == "stopped":
             return StatusEvent(name, Status.CANCELLED, job_id, returncode)
         if outcome == "walltime":
             note = f"walltime of {self.spec.process.walltime:g} s exceeded; process stopped"
             return StatusEvent(name, Status.FAILED, job_id, returncode, note)
-        if returncode == 0:
+        if returncode == 0 and imposed is None:
             return StatusEvent(name, Status.COMPLETED, job_id, returncode)
-        tail = "\n".join(part for part in (await self._tail(), note) if part)
+        tail = "\n".join(part for part in (await self._tail(), note, reason) if part)
         return StatusEvent(name, Status.FAILED, job_id, returncode, tail)
 
     async def _tail(self) -> str:

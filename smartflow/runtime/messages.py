@@ -14,8 +14,7 @@ from typing import Any
 
 import anyio
 import attrs
-from anyio.abc import Process
-
+from smartflow.runtime.job import JobHandle, StartJob
 from smartflow.runtime.process import ProcessSpec
 from smartflow.status import Status
 
@@ -85,7 +84,7 @@ class EventQueue:
 
 
 #: Waits until a freshly started process serves (a store answering PING); raises if it never does.
-ReadinessProbe = Callable[[Process], Awaitable[None]]
+ReadinessProbe = Callable[[JobHandle], Awaitable[None]]
 #: Called, shielded and bounded, when an actor ends FAILED (not when stopped), with its error
 #: text: how a store marks a worker that has given up, so clients fail at once.
 FailureHook = Callable[[str], Awaitable[None]]
@@ -125,6 +124,8 @@ class ActorSpec:
     #: How a process that crashes is started again (None: it is not).
     restart: RestartPolicy | None = None
     on_failed: FailureHook | None = None
+    #: How its job is started (a launcher's); None: a local child process.
+    start: StartJob | None = None
 
 
 @attrs.frozen

@@ -3,8 +3,11 @@
 A parent-death signal reaches only a direct child; a model's own children (shell pipelines, MPI
 ranks) would survive a SIGKILLed driver. The supervisor starts this watchdog (in its own session,
 with no parent-death signal: it must outlive the driver to do its job) and tells it, over a pipe,
-each process group it starts (``+PGID``) and ends (``-PGID``). When the pipe reaches EOF, whether
-the supervisor closed it or the driver died, the watchdog SIGKILLs the groups still recorded.
+each job it starts (``+TOKEN``) and ends (``-TOKEN``). A token is a process group id, or ``!`` and
+a JSON argv that cancels a scheduler's job (``!["scancel", "12"]``). When the pipe reaches EOF,
+whether the supervisor closed it or the driver died, the watchdog SIGKILLs the groups still
+recorded and runs the cancel commands still recorded (each bounded: a hung scheduler command must
+not keep the watchdog alive).
 """
 
 from __future__ import annotations
@@ -18,17 +21,27 @@ import anyio
 from anyio.abc import Process
 
 _SCRIPT = r"""
-import os, signal, sys
-groups = set()
+import json, os, signal, subprocess, sys
+tokens = {}
 for line in sys.stdin:
     if not line.endswith("\n"):
         break  # torn by the driver's death mid-write: a partial id could name a stranger
-    op, pgid = line[:1], int(line[1:])
-    (groups.add if op == "+" else groups.discard)(pgid)
-for pgid in groups:
+    op, token = line[:1], line[1:-1]
+    if op == "+":
+        tokens[token] = None
+    else:
+        tokens.pop(token, None)
+for token in tokens:
+    if token.startswith("!"):
+        try:
+            subprocess.run(json.loads(token[1:]), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
+        except Exception:
+            pass
+        continue
     try:
-        os.killpg(pgid, signal.SIGKILL)
-    except OSError:
+        os.killpg(int(token), signal.SIGKILL)
+    except (OSError, ValueError):
         pass
 """
 
@@ -66,11 +79,12 @@ class Watchdog:
         os.set_blocking(write_fd, False)
         return cls(process, write_fd)
 
-    def watch(self, pgid: int) -> None:
-        self._queue(f"+{pgid}\n".encode())
+    def watch(self, token: str | int) -> None:
+        """Record a job to end if the driver dies (see the module docstring for tokens)."""
+        self._queue(f"+{token}\n".encode())
 
-    def forget(self, pgid: int) -> None:
-        self._queue(f"-{pgid}\n".encode())
+    def forget(self, token: str | int) -> None:
+        self._queue(f"-{token}\n".encode())
 
     def _queue(self, line: bytes) -> None:
         self._pending += line

@@ -7,9 +7,9 @@ import shutil
 
 import anyio
 import redis.asyncio as aioredis
-from anyio.abc import Process
 
 from smartflow.errors import StoreStartError
+from smartflow.runtime.job import JobHandle
 from smartflow.runtime.messages import ActorSpec
 from smartflow.runtime.process import ProcessSpec
 from smartflow.store.binary import find_redis_conf, find_redis_server
@@ -49,7 +49,7 @@ def shard_actor_spec(
         stdin_data=shard.render().encode(),
     )
 
-    async def ready(_: Process) -> None:
+    async def ready(_: JobHandle) -> None:
         with anyio.move_on_after(startup_timeout):
             await wait_until_answering(shard.address, shard.password)
             return

@@ -105,7 +105,7 @@ async def test_short_process_runs_then_completes(tmp_path: Path) -> None:
         assert isinstance(handle, ActorHandle)
         record = sup.table["short"]
         assert record.status is Status.RUNNING
-        assert record.job_id == str(handle.pid)
+        assert record.job_id == handle.job_id
         assert record.started_at is not None
         assert record.kind == "Model"
         await _ended(sup, "short")
@@ -113,7 +113,7 @@ async def test_short_process_runs_then_completes(tmp_path: Path) -> None:
         assert record.returncode == 0
         assert record.error_tail == ""
         assert record.ended_at is not None and record.ended_at >= record.started_at
-        assert not alive(handle.pid)
+        assert not alive(int(handle.job_id))
 
 
 async def test_failing_process_is_failed_with_tail(tmp_path: Path) -> None:
@@ -130,14 +130,14 @@ async def test_failing_process_is_failed_with_tail(tmp_path: Path) -> None:
 async def test_stop_cancels(tmp_path: Path) -> None:
     async with _supervisor() as (sup, _):
         (handle,) = await sup.request(Launch((_spec(tmp_path, "sleeper", SLEEP),)))
-        assert alive(handle.pid)
+        assert alive(int(handle.job_id))
         with anyio.fail_after(10):
             await sup.request(Stop(("sleeper",)))
         # Stop answers once the actor has reported its end.
         record = sup.table["sleeper"]
         assert record.status is Status.CANCELLED
         assert record.returncode == -signal.SIGTERM
-        assert not alive(handle.pid)
+        assert not alive(int(handle.job_id))
 
 
 async def test_stop_escalates_to_sigkill_after_grace(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ async def test_stop_escalates_to_sigkill_after_grace(tmp_path: Path) -> None:
         assert anyio.current_time() - start >= 0.3
         assert sup.table["stubborn"].status is Status.CANCELLED
         assert sup.table["stubborn"].returncode == -signal.SIGKILL
-        assert not alive(handle.pid)
+        assert not alive(int(handle.job_id))
 
 
 async def test_stop_of_a_finished_actor_returns(tmp_path: Path) -> None:
@@ -243,8 +243,8 @@ async def test_launching_a_running_name_twice_is_refused(tmp_path: Path) -> None
         with pytest.raises(ExperimentError):
             await sup.request(Launch((_spec(tmp_path, "dup", SLEEP),)))
         assert sup.table["dup"].status is Status.RUNNING
-        assert sup.table["dup"].job_id == str(first.pid)
-        assert alive(first.pid)
+        assert sup.table["dup"].job_id == first.job_id
+        assert alive(int(first.job_id))
 
 
 async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
         handles = await sup.request(
             Launch((_spec(tmp_path, "a", SLEEP), _spec(tmp_path, "b", SLEEP)))
         )
-        assert all(alive(h.pid) for h in handles)
+        assert all(alive(int(h.job_id)) for h in handles)
         await sup.request(Launch((_spec(tmp_path, "done", "pass"),)))
         await _ended(sup, "done")
         with anyio.fail_after(10):
@@ -262,7 +262,7 @@ async def test_shutdown_stops_every_running_actor(tmp_path: Path) -> None:
         assert sup.table["a"].status is Status.CANCELLED
         assert sup.table["b"].status is Status.CANCELLED
         assert sup.table["done"].status is Status.COMPLETED
-        assert not any(alive(h.pid) for h in handles)
+        assert not any(alive(int(h.job_id)) for h in handles)
 
 
 async def test_requests_after_shutdown_raise(tmp_path: Path) -> None:
@@ -296,12 +296,12 @@ async def test_cancelled_supervisor_task_leaves_nothing_running(tmp_path: Path) 
     task = asyncio.get_running_loop().create_task(sup.run())
     try:
         (handle,) = await sup.request(Launch((_spec(tmp_path, "s", SLEEP),)))
-        assert alive(handle.pid)
+        assert alive(int(handle.job_id))
     finally:
         task.cancel()
         with anyio.fail_after(10):
             await asyncio.wait([task])
-    assert not alive(handle.pid)
+    assert not alive(int(handle.job_id))
     with anyio.fail_after(5):
         with pytest.raises(ExperimentError):
             await sup.request(Launch((_spec(tmp_path, "t", SLEEP),)))
@@ -317,7 +317,7 @@ async def test_cancelled_supervisor_task_keeps_an_accurate_table(tmp_path: Path)
         task.cancel()
         with anyio.fail_after(10):
             await asyncio.wait([task])
-    status, pid = sup.table["s"].status, handle.pid
+    status, pid = sup.table["s"].status, int(handle.job_id)
     del sup, task, handle  # a failing assert must not keep these alive past this test
     assert not alive(pid)
     assert status.is_terminal, status
@@ -334,7 +334,7 @@ async def test_supervisor_inside_a_task_group(tmp_path: Path) -> None:
             with anyio.CancelScope(shield=True):
                 await sup.request(Shutdown())
     assert sup.table["x"].status is Status.CANCELLED
-    assert not alive(handle.pid)
+    assert not alive(int(handle.job_id))
 
 
 async def test_concurrent_launches_are_served_concurrently(tmp_path: Path) -> None:
@@ -429,7 +429,7 @@ async def test_a_stop_for_a_failed_launch_does_not_stop_its_relaunch(tmp_path: P
         (handle,) = await sup.request(Launch((_spec(tmp_path, "m", SLEEP),)))
         await anyio.sleep(0.2)
         assert sup.table["m"].status is Status.RUNNING
-        assert alive(handle.pid)
+        assert alive(int(handle.job_id))
 
 
 async def test_a_supervisor_task_cancelled_before_it_ran_answers_requests(
@@ -453,7 +453,7 @@ async def test_a_failed_launch_can_be_retried_at_once(tmp_path: Path) -> None:
         with pytest.raises(ExecutableNotFoundError):
             await sup.request(Launch((_argv_spec(tmp_path, "x", (str(tmp_path / "nope"),)),)))
         (handle,) = await sup.request(Launch((_spec(tmp_path, "x", SLEEP),)))
-        assert sup.table["x"].status is Status.RUNNING and alive(handle.pid)
+        assert sup.table["x"].status is Status.RUNNING and alive(int(handle.job_id))
 
 
 # -- restarts: a rate, not a lifetime count ---------------------------------------------------

@@ -32,3 +32,17 @@ def test_kills_recorded_groups_but_not_forgotten_or_torn_ones() -> None:
         for proc in (recorded, forgotten, torn):
             proc.kill()
             proc.wait()
+
+
+def test_runs_recorded_cancel_commands_but_not_forgotten_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A scheduler's job is ended by the command its launcher recorded (``scancel <id>``)."""
+    import json
+
+    ran, forgotten = tmp_path / "ran", tmp_path / "forgotten"
+    recorded = "!" + json.dumps(["touch", str(ran)])
+    dropped = "!" + json.dumps(["touch", str(forgotten)])
+    lines = f"+{recorded}\n+{dropped}\n-{dropped}\n"
+    watchdog = subprocess.run([sys.executable, "-c", _SCRIPT], input=lines, text=True, timeout=30)
+    assert watchdog.returncode == 0
+    assert ran.exists(), "a recorded cancel command must run when the pipe closes"
+    assert not forgotten.exists(), "a forgotten one must not"
