@@ -260,7 +260,7 @@ def test_create_ensemble_with_batch_settings_is_refused(exp: Experiment) -> None
     assert len(exp.create_ensemble("e", run_settings=rs, replicas=2).models) == 2
 
 
-@pytest.mark.parametrize("launcher", ["slurm", "nope"])
+@pytest.mark.parametrize("launcher", ["slurmm", "nope"])
 def test_launcher_that_does_not_exist_here(tmp_path: Path, launcher: str) -> None:
     with pytest.raises(InvalidArgumentError):
         Experiment("x", exp_path=tmp_path, launcher=launcher)

@@ -1,23 +1,29 @@
-"""RunSettings: how to run one executable, and what the launcher must honour.
+"""RunSettings: how to run one executable on the local launcher, and the base of every run
+command's settings (:mod:`smartflow.settings.launch` and the per-launcher modules).
 
 A setting the chosen launcher cannot honour is refused when it is set (SmartSim only logged it and
-went on). The local launcher runs one process per model, or ``-np N`` ranks through an explicit MPI
-``run_command``, on this host, and enforces a walltime itself.
+went on, #594). The local launcher runs one process per model, or ``-np N`` ranks through an
+explicit MPI ``run_command``, on this host, and enforces a walltime itself.
 """
 
 from __future__ import annotations
 
-import re
+import copy as _copy
 import shutil
 from pathlib import Path
+from typing import ClassVar, NoReturn
 
 import attrs
 
 from smartflow import _checks
 from smartflow.errors import ExecutableNotFoundError, InvalidArgumentError
+from smartflow.settings import _common
+from smartflow.settings._common import format_walltime, parse_walltime
+from smartflow.settings.batch import BatchSettings
+
+__all__ = ["BatchSettings", "RunSettings", "parse_walltime", "resolve_executable"]
 
 _MPI_COMMANDS = ("mpirun", "mpiexec")
-_WALLTIME = re.compile(r"^(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})$")
 
 
 def resolve_executable(exe: str) -> str:
@@ -32,51 +38,38 @@ def resolve_executable(exe: str) -> str:
     return str(Path(found).absolute())
 
 
-def parse_walltime(walltime: str) -> float:
-    """Seconds in ``[D-]HH:MM:SS``."""
-    match = _WALLTIME.match(walltime) if isinstance(walltime, str) else None
-    if match is None:
-        raise InvalidArgumentError(f"walltime {walltime!r} must look like HH:MM:SS or D-HH:MM:SS")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
-
-
-def _str_list(value: object, what: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return value.split()
-    if not isinstance(value, list | tuple) or not all(
-        isinstance(v, str | int | float) for v in value
-    ):
-        raise InvalidArgumentError(f"{what} must be a list of str, got {value!r}")
-    return [str(v) for v in value]
-
-
-def _str_dict(value: object, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
-        raise InvalidArgumentError(f"{what} must be a dict with str keys, got {value!r}")
-    return {k: "" if v is None else str(v) for k, v in value.items()}
+# Kept under their old names for code that imported them from here.
+_str_list = _common.str_list
+_str_dict = _common.str_dict
 
 
 @attrs.define(eq=False)
 class RunSettings:
-    """How one model runs: ``[run_command run_args] exe exe_args`` with ``env_vars`` added."""
+    """How one model runs: ``[run_command run_args] exe exe_args`` with ``env_vars`` added.
+
+    This class is the local launcher's; its subclasses (``SrunSettings``, ``MpirunSettings``, ...)
+    own their run command's command line. ``env_vars`` always travel in the process environment,
+    never on the command line.
+    """
 
     exe: str = attrs.field(converter=resolve_executable)
-    exe_args: list[str] = attrs.field(factory=list, converter=lambda v: _str_list(v, "exe_args"))
+    exe_args: list[str] = attrs.field(
+        factory=list, converter=lambda v: _common.str_list(v, "exe_args")
+    )
     run_command: str | None = None
     run_args: dict[str, str] = attrs.field(
-        factory=dict, converter=lambda v: _str_dict(v, "run_args")
+        factory=dict, converter=lambda v: _common.str_dict(v, "run_args")
     )
     env_vars: dict[str, str] = attrs.field(
-        factory=dict, converter=lambda v: _str_dict(v, "env_vars")
+        factory=dict, converter=lambda v: _common.str_dict(v, "env_vars")
     )
     launcher: str = "local"
     tasks: int = 1
+    #: Seconds; the process is stopped (and FAILED) when it runs longer.
     walltime: float | None = None
+
+    #: Who refuses a setting it cannot honour (named in the error).
+    WHO: ClassVar[str] = "the local launcher"
 
     def __attrs_post_init__(self) -> None:
         if self.run_command in (None, "", "auto"):
@@ -85,6 +78,13 @@ class RunSettings:
             self.run_command = resolve_executable(self.run_command)
         else:
             resolve_executable(self.run_command)
+
+    def _refuse(self, call: str, why: str = "") -> NoReturn:
+        reason = why or (
+            "it runs processes on this host only; use a workload manager's settings "
+            "(SrunSettings, MpirunSettings, ...)"
+        )
+        raise InvalidArgumentError(f"{call}: {self.WHO} cannot honour it; {reason}")
 
     # SmartSim's setters; each refuses what the local launcher cannot do.
 
@@ -117,39 +117,108 @@ class RunSettings:
             )
 
     def set_walltime(self, walltime: str) -> None:
-        """``HH:MM:SS``: the process is stopped (and FAILED) when it runs longer."""
+        """``HH:MM:SS`` or ``D-HH:MM:SS``: the process is stopped (and FAILED) past it."""
         self.walltime = parse_walltime(walltime)
 
+    def set_time(self, hours: int = 0, minutes: int = 0, seconds: int = 0) -> None:
+        """:meth:`set_walltime` from parts (SmartSim's ``set_time``)."""
+        total = sum(
+            _checks.at_least_zero(value, what) * scale
+            for value, what, scale in ((hours, "hours", 3600), (minutes, "minutes", 60),
+                                       (seconds, "seconds", 1))
+        )  # fmt: skip
+        if total == 0:
+            raise InvalidArgumentError("set_time(0, 0, 0): a walltime must be longer than zero")
+        self.set_walltime(format_walltime(total))
+
+    # Setters of SmartSim's base class that the local launcher cannot honour.
+
+    def set_task_map(self, task_mapping: str) -> None:
+        self._refuse(f"set_task_map({task_mapping!r})")
+
+    def set_hostlist(self, host_list: str | list[str]) -> None:
+        self._refuse(f"set_hostlist({host_list!r})")
+
+    def set_hostlist_from_file(self, file_path: str) -> None:
+        self._refuse(f"set_hostlist_from_file({file_path!r})")
+
+    def set_excluded_hosts(self, host_list: str | list[str]) -> None:
+        self._refuse(f"set_excluded_hosts({host_list!r})")
+
+    def set_cpu_bindings(self, bindings: int | list[int]) -> None:
+        self._refuse(f"set_cpu_bindings({bindings!r})")
+
+    def set_memory_per_node(self, memory_per_node: int) -> None:
+        self._refuse(f"set_memory_per_node({memory_per_node!r})")
+
+    def set_verbose_launch(self, verbose: bool) -> None:
+        self._refuse(f"set_verbose_launch({verbose!r})")
+
+    def set_quiet_launch(self, quiet: bool) -> None:
+        self._refuse(f"set_quiet_launch({quiet!r})")
+
+    def set_broadcast(self, dest_path: str | None = None) -> None:
+        self._refuse(f"set_broadcast({dest_path!r})")
+
+    def set_node_feature(self, feature_list: str | list[str]) -> None:
+        self._refuse(f"set_node_feature({feature_list!r})")
+
+    def set_binding(self, binding: str) -> None:
+        self._refuse(f"set_binding({binding!r})")
+
+    def set_mpmd_preamble(self, preamble_lines: list[str]) -> None:
+        self._refuse(f"set_mpmd_preamble({preamble_lines!r})")
+
+    def make_mpmd(self, settings: RunSettings) -> None:
+        self._refuse(
+            "make_mpmd", "it runs one program per model; use MpirunSettings or SrunSettings"
+        )
+
     def add_exe_args(self, args: str | list[str]) -> None:
-        self.exe_args.extend(_str_list(args, "exe_args"))
+        self.exe_args.extend(_common.str_list(args, "exe_args"))
 
     def update_env(self, env_vars: dict[str, str]) -> None:
-        self.env_vars.update(_str_dict(env_vars, "env_vars"))
+        self.env_vars.update(_common.str_dict(env_vars, "env_vars"))
 
-    def format_argv(self, extra_args: list[str] | None = None) -> list[str]:
-        """The exact command line."""
+    # Rendering.
+
+    def format_run_args(self) -> list[str]:
+        """What goes between the run command and the executable (nothing without one)."""
+        if self.run_command is None:
+            return []
+        run_args = [f"--{k}={v}" if v else f"--{k}" for k, v in self.run_args.items()]
+        return ["-np", str(self.tasks), *run_args]
+
+    def format_env_vars(self) -> list[str]:
+        """Environment options for the command line: none, they go in the process environment."""
+        return []
+
+    def launch_env(self) -> dict[str, str]:
+        """The variables the launched process's environment must carry."""
+        return dict(self.env_vars)
+
+    def format_argv(
+        self, extra_args: list[str] | None = None, *, name: str | None = None
+    ) -> list[str]:
+        """The exact command line; ``name`` (the step's name) is not used locally."""
+        if name is not None:
+            _common.text(name, "name")
         argv = [self.exe, *self.exe_args, *(extra_args or [])]
         if self.run_command is None:
             return argv
-        run_args = [f"--{k}={v}" if v else f"--{k}" for k, v in self.run_args.items()]
-        return [self.run_command, "-np", str(self.tasks), *run_args, *argv]
+        return [self.run_command, *self.format_run_args(), *argv]
 
     def copy(self) -> RunSettings:
-        return attrs.evolve(
-            self,
-            exe_args=list(self.exe_args),
-            run_args=dict(self.run_args),
-            env_vars=dict(self.env_vars),
-            run_command=self.run_command,
-        )
-
-
-@attrs.define(eq=False)
-class BatchSettings:
-    """Batch-job settings; only workload-manager launchers (not implemented yet) take them."""
-
-    nodes: int = 1
-    time: str = ""
-    queue: str = ""
-    account: str = ""
-    batch_args: dict[str, str] = attrs.field(factory=dict)
+        """An independent copy: lists and dicts are copied, MPMD parts are copied too."""
+        clone = _copy.copy(self)
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if isinstance(value, list):
+                object.__setattr__(
+                    clone,
+                    field.name,
+                    [v.copy() if isinstance(v, RunSettings) else v for v in value],
+                )
+            elif isinstance(value, dict | set):
+                object.__setattr__(clone, field.name, type(value)(value))
+        return clone
