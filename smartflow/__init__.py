@@ -59,6 +59,9 @@ from smartflow.errors import RedirectError as RedirectError
 from smartflow.errors import RunInterruptedError as RunInterruptedError
 from smartflow.errors import RunTimeoutError as RunTimeoutError
 from smartflow.errors import (
+    SchedulerError as SchedulerError,
+)
+from smartflow.errors import (
     SmartflowError as SmartflowError,
 )
 from smartflow.errors import (
@@ -119,6 +122,7 @@ __all__ = [
     "RunInterruptedError",
     "RunSettings",
     "RunTimeoutError",
+    "SchedulerError",
     "SmartflowError",
     "Status",
     "StatusEvent",

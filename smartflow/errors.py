@@ -14,7 +14,9 @@ also derives from it, so generic ``except`` clauses keep working::
     ├── ExperimentError                          misuse of an experiment's lifecycle
     ├── ValidationFailedError                    `smartflow validate` got a wrong answer
     ├── LaunchError                              an entity could not be started
-    │   └── ExecutableNotFoundError
+    │   ├── ExecutableNotFoundError
+    │   └── SchedulerError                       a workload manager refused a job, or its command
+    │                                            is missing, failed or hung
     ├── StoreError                               the Redis-backed store (Orchestrator)
     │   ├── StoreBinaryNotFoundError             no usable redis-server
     │   └── StoreStartError                      redis-server did not come up
@@ -70,6 +72,11 @@ class LaunchError(SmartflowError):
 
 class ExecutableNotFoundError(LaunchError, FileNotFoundError):
     """The executable of an entity does not exist or is not executable."""
+
+
+class SchedulerError(LaunchError):
+    """A workload manager refused a job (its message is kept), or one of its commands is
+    missing, failed or did not answer in time."""
 
 
 class StoreError(SmartflowError):

@@ -6,10 +6,11 @@ Client-only helpers live in tests/client/_helpers.py.
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import NoReturn, TypeVar
 
@@ -160,3 +161,13 @@ def free_port_in_range(low: int = 20000, high: int = 45535) -> int:
                 continue
             return port
     raise RuntimeError("no free port")
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
+    """Wait (bounded) until ``check()`` (plain or async) is true."""
+    with anyio.fail_after(within):
+        while True:
+            result = check()
+            if await result if inspect.isawaitable(result) else result:
+                return
+            await anyio.sleep(0.02)

@@ -245,8 +245,13 @@ def test_bad_experiment_name(tmp_path: Path, name) -> None:
         Experiment(name, exp_path=tmp_path)
 
 
-async def test_auto_launcher_works(tmp_path: Path) -> None:
+async def test_auto_launcher_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a host with no scheduler's commands and no job variables, "auto" is local."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    for variable in ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "COBALT_JOBID"):
+        monkeypatch.delenv(variable, raising=False)
     async with Experiment("exp", exp_path=tmp_path, launcher="auto") as exp:
+        assert exp.launcher == "local"
         db = exp.create_database()
         await exp.start(db)
         assert await db.is_active()

@@ -9,7 +9,7 @@ from smartflow.entities._perms import check_strategy, expand, normalise_params
 from smartflow.entities.db_objects import DBModel, DBObject, DBScript, check_unique
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.errors import InvalidArgumentError
-from smartflow.settings.run import RunSettings
+from smartflow.settings.run import BatchSettings, RunSettings
 
 
 @attrs.define(eq=False)
@@ -24,6 +24,8 @@ class Ensemble(DBObjectMethods):
     params: dict = attrs.field(factory=dict)
     db_models: list[DBModel] = attrs.field(factory=list)
     db_scripts: list[DBScript] = attrs.field(factory=list)
+    #: Run every member in one batch job (None: each member is a step of its own).
+    batch_settings: BatchSettings | None = None
 
     kind = "Ensemble"
 

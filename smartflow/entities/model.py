@@ -13,7 +13,7 @@ from smartflow.entities._perms import ParamValue
 from smartflow.entities.colocated import ColocatedDB, colocated_tcp, colocated_uds
 from smartflow.entities.db_objects import DBModel, DBObject, DBScript, check_unique
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
-from smartflow.settings.run import RunSettings
+from smartflow.settings.run import BatchSettings, RunSettings
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -82,6 +82,8 @@ class Model(DBObjectMethods):
     #: Models and scripts loaded into its store before it starts (``add_ml_model`` etc.).
     db_models: list[DBModel] = attrs.field(factory=list)
     db_scripts: list[DBScript] = attrs.field(factory=list)
+    #: Run as a batch job of its own (None: a step, or a process on this host).
+    batch_settings: BatchSettings | None = None
 
     kind = "Model"
 

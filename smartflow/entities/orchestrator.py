@@ -48,6 +48,14 @@ class Orchestrator:
     _ports: list[int] = attrs.field(factory=list, init=False)
     #: redis.conf lines every shard starts with (from the setters before launch).
     startup_conf: dict[str, str] = attrs.field(factory=dict, init=False)
+    #: The experiment's launcher: "local" runs every shard on this host; any other runs each
+    #: shard as a step of its scheduler, on a node it picks (each shard reports its address).
+    launcher: str = "local"
+    #: Where shards may run (``set_hosts``) and the run arguments of their steps
+    #: (``set_run_arg``), for a workload-manager launcher.
+    hosts: list[str] = attrs.field(factory=list, init=False)
+    run_args: dict[str, str | None] = attrs.field(factory=dict, init=False)
+    _hosts: list[str] = attrs.field(factory=list, init=False)
 
     kind = "Orchestrator"
 
@@ -84,7 +92,8 @@ class Orchestrator:
     def get_address(self) -> list[str]:
         """``"host:port"`` of every shard; known once the store is started (or a port was given)."""
         if self._ports:
-            return [f"{self.host}:{port}" for port in self._ports]
+            hosts = self._hosts or [self.host] * len(self._ports)
+            return [f"{host}:{port}" for host, port in zip(hosts, self._ports, strict=True)]
         if self.port is not None:
             return [f"{self.host}:{self.port + i}" for i in range(self.db_nodes)]
         raise ExperimentError(
@@ -101,8 +110,10 @@ class Orchestrator:
                 return False
         return True
 
-    def _set_ports(self, ports: list[int]) -> None:
+    def _set_ports(self, ports: list[int], hosts: list[str] | None = None) -> None:
+        """Record where the shards serve (``hosts``: each shard's, when they reported it)."""
         self._ports = list(ports)
+        self._hosts = list(hosts or [])
 
     # -- configuration of a running store (every shard) ------------------------------------------
 
@@ -144,9 +155,20 @@ class Orchestrator:
         self.startup_conf["io-threads"] = str(_checks.count(num_cpus, "num_cpus"))
 
     def set_hosts(self, host_list: list[str] | str) -> None:
-        """The local launcher runs every shard on this host; other hosts are refused."""
+        """The nodes shards run on, one per shard in order (a workload-manager launcher). The
+        local launcher runs every shard on this host; other hosts are refused there."""
         self._refuse_if_launched("set_hosts")
         hosts = [host_list] if isinstance(host_list, str) else list(host_list)
+        if not hosts or not all(isinstance(h, str) and h for h in hosts):
+            raise InvalidArgumentError(f"set_hosts: host names must be non-empty str, got {hosts}")
+        if self.launcher != "local":
+            if len(hosts) not in (1, self.db_nodes):
+                raise InvalidArgumentError(
+                    f"set_hosts: {len(hosts)} hosts for {self.db_nodes} shards; give one host "
+                    "per shard (or one for all)"
+                )
+            self.hosts = hosts
+            return
         local = {"localhost", "127.0.0.1", socket.gethostname()}  # no DNS: it could block
         elsewhere = [h for h in hosts if h not in local]
         if elsewhere:
@@ -155,7 +177,16 @@ class Orchestrator:
             )
 
     def set_run_arg(self, arg: str, value: str | None = None) -> None:
+        """A run argument of every shard's step (``srun --arg=value``; a workload-manager
+        launcher only: locally shards start without a run command)."""
         self._refuse_if_launched("set_run_arg")
+        if self.launcher != "local":
+            if not isinstance(arg, str) or not arg.strip("-"):
+                raise InvalidArgumentError(f"set_run_arg: {arg!r} is not an argument name")
+            if value is not None and not isinstance(value, str | int):
+                raise InvalidArgumentError(f"set_run_arg({arg!r}): value must be a str or int")
+            self.run_args[arg.strip("-")] = None if value is None else str(value)
+            return
         raise InvalidArgumentError(
             f"set_run_arg({arg!r}): the local launcher starts shards without a run command, "
             "so there are no run arguments to set"

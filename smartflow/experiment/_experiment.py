@@ -16,9 +16,16 @@ from typing import Literal
 
 import anyio
 
-from smartflow.experiment import _launch_specs, _summary, generation
-from smartflow.experiment._launching import Launching
+from smartflow import launchers
 from smartflow._log import get_logger
+from smartflow.client._secrets import forget_secret
+from smartflow.entities._perms import params_scalars
+from smartflow.entities.ensemble import Ensemble
+from smartflow.entities.model import Model, check_entity_name
+from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
+from smartflow.errors import ExperimentError, InvalidArgumentError, UnsupportedTypeError
+from smartflow.experiment import _launch_specs, _summary, generation
+from smartflow.experiment._launching import Batch, Launching
 from smartflow.experiment._registry import (
     Entity,
     EntityRegistry,
@@ -27,19 +34,12 @@ from smartflow.experiment._registry import (
     process_names,
     unique_members,
 )
-from smartflow.client._secrets import forget_secret
-from smartflow.entities._perms import params_scalars
-from smartflow.entities.ensemble import Ensemble
-from smartflow.entities.model import Model, check_entity_name
-from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
-from smartflow.errors import ExperimentError, InvalidArgumentError
 from smartflow.inference.spec import WORKER_KIND
 from smartflow.runtime.messages import Shutdown, StatusEvent, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor, fail_requests_when_done
+from smartflow.settings import batch_settings_class, run_settings_class
 from smartflow.settings.run import BatchSettings, RunSettings
 from smartflow.status import Status
-
-LAUNCHERS = ("local", "auto")
 
 
 class Experiment:
@@ -47,6 +47,8 @@ class Experiment:
 
     Use it as ``async with Experiment("name") as exp:``, or call ``await exp.aclose()`` yourself
     (notebooks). ``exp_path`` defaults to ``./<name>``; every entity writes its output under it.
+    ``launcher`` is ``local``, ``slurm``, ``pbs``, ``lsf``, ``cobalt``, or ``auto`` (the one this
+    host has; ``exp.launcher`` then names what was found).
     """
 
     def __init__(
@@ -54,13 +56,12 @@ class Experiment:
     ) -> None:
         if not isinstance(name, str) or not name or os.sep in name:
             raise InvalidArgumentError(f"experiment name {name!r} must be a non-empty file name")
-        if launcher not in LAUNCHERS:
-            raise InvalidArgumentError(
-                f"launcher {launcher!r} is not available; this version supports "
-                f"{', '.join(LAUNCHERS)} (slurm, pbs, lsf and cobalt are not implemented yet)"
-            )
+        if not isinstance(launcher, str):
+            raise UnsupportedTypeError(f"launcher must be a str, not {type(launcher).__name__}")
         self.name = name
-        self.launcher = "local"
+        #: The launcher in use, by name (for "auto", the one found).
+        self.launcher: str = launchers.resolve(launcher)
+        self._launcher = launchers.get(self.launcher)
         self.exp_path = Path(exp_path if exp_path is not None else Path.cwd() / name).absolute()
         self._registry = EntityRegistry(self.name, self.exp_path)
         self._supervisor: Supervisor | None = None
@@ -68,7 +69,12 @@ class Experiment:
         self._closed = False
         self._log = get_logger("experiment", experiment=name)
         self._launching = Launching(
-            self.exp_path, self._request, lambda: self._supervisor, self._running_stores, self._log
+            self.exp_path,
+            self._launcher,
+            self._request,
+            lambda: self._supervisor,
+            self._running_stores,
+            self._log,
         )
 
     # -- factories (no I/O) -------------------------------------------------------------------
@@ -81,17 +87,30 @@ class Experiment:
         run_args: dict[str, str] | None = None,
         env_vars: dict[str, str] | None = None,
     ) -> RunSettings:
-        """How to run an executable; ``exe`` is resolved on PATH now (a clear error if missing)."""
-        return RunSettings(exe, exe_args, run_command, run_args, env_vars, launcher=self.launcher)
+        """How to run an executable, as the experiment's launcher runs it (``run_command="auto"``:
+        the launcher's own, e.g. ``srun`` on Slurm; or ``mpirun``, ``mpiexec``, ...): a
+        :class:`~smartflow.settings.SrunSettings` and its kin. ``exe`` is resolved on PATH now
+        (a clear error if missing)."""
+        cls = run_settings_class(self.launcher, run_command)
+        if cls is RunSettings:
+            return RunSettings(exe, exe_args, run_command, run_args, env_vars, launcher="local")
+        explicit = run_command if run_command not in (None, "", "auto") else None
+        return cls(
+            exe,
+            exe_args,
+            run_args=run_args,
+            env_vars=env_vars,
+            run_command=explicit,
+            launcher=self.launcher,
+        )
 
     def create_batch_settings(
         self, nodes: int = 1, time: str = "", queue: str = "", account: str = "", batch_args=None
     ) -> BatchSettings:
-        """Batch-job settings; refused by the local launcher, which runs no batch jobs."""
-        raise InvalidArgumentError(
-            f"create_batch_settings: the {self.launcher!r} launcher runs no batch jobs; "
-            "batch settings need a workload-manager launcher (slurm, pbs, lsf, cobalt)"
-        )
+        """Batch-job settings of the experiment's launcher (``SbatchSettings`` on Slurm, ...);
+        refused by the local launcher, which runs no batch jobs."""
+        cls = batch_settings_class(self.launcher)
+        return cls(nodes=nodes, time=time, queue=queue, account=account, batch_args=batch_args)
 
     def create_database(
         self,
@@ -105,7 +124,13 @@ class Experiment:
             raise InvalidArgumentError(
                 f"db_identifier {db_identifier!r} is already used in experiment {self.name!r}"
             )
-        db = Orchestrator(db_identifier, db_nodes=db_nodes, port=port, interface=interface)
+        db = Orchestrator(
+            db_identifier,
+            db_nodes=db_nodes,
+            port=port,
+            interface=interface,
+            launcher=self.launcher,
+        )
         self._registry.claim(db, [db.name, *db.shard_names])
         return db
 
@@ -120,7 +145,7 @@ class Experiment:
         batch_settings: BatchSettings | None = None,
     ) -> Model:
         """A model that runs in ``path`` (default ``<exp_path>/<name>``)."""
-        self._refuse_batch(batch_settings)
+        self._check_batch(batch_settings)
         check_entity_name(name)
         scalars = {k: v[0] for k, v in params_scalars(params).items()}
         model = Model(
@@ -130,6 +155,7 @@ class Experiment:
             path=Path(path).absolute() if path is not None else self.exp_path / name,
             params_as_args=list(params_as_args or []),
             key_prefixing=enable_key_prefixing,
+            batch_settings=batch_settings,
         )
         self._registry.claim(model, [name])
         return model
@@ -146,7 +172,7 @@ class Experiment:
         batch_settings: BatchSettings | None = None,
     ) -> Ensemble:
         """Members ``<name>_<i>`` from ``params`` (expanded by ``perm_strategy``) or replicas."""
-        self._refuse_batch(batch_settings)
+        self._check_batch(batch_settings)
         check_entity_name(name)
         ensemble = Ensemble.build(
             name, params, run_settings, replicas, perm_strategy, n_models, params_as_args
@@ -155,6 +181,7 @@ class Experiment:
             raise InvalidArgumentError(
                 f"ensemble {name!r} would be empty: give params or replicas (with run_settings)"
             )
+        ensemble.batch_settings = batch_settings
         for member in ensemble.models:
             member.path = self.exp_path / name / member.name
         self._registry.claim(ensemble, [name, *(m.name for m in ensemble.models)])
@@ -168,6 +195,18 @@ class Experiment:
             self._registry.check_owned(entity)
             if isinstance(entity, Orchestrator):
                 lines.append(f"{entity.name}: redis-server x{entity.num_shards} on {entity.host}")
+            elif entity.batch_settings is not None:
+                (batch,) = self._batches([entity])
+                lines.append(
+                    _launch_specs.preview_batch(
+                        self._launcher,
+                        batch.job_name,
+                        batch.settings,
+                        batch.models,
+                        store_vars,
+                        batch.workdir,
+                    )
+                )
             else:
                 lines += [_launch_specs.preview(m, store_vars) for m in entity.models]
         return "\n".join(lines)
@@ -212,7 +251,7 @@ class Experiment:
         for db in stores:
             await self._launching.start_store(db)
         if members:
-            names = await self._launching.start_models(members)
+            names = await self._launching.start_models(members, self._batches(entities))
             if block:
                 await self._launching.wait_or_stop(names)
         if summary:
@@ -326,6 +365,20 @@ class Experiment:
         if running:
             raise ExperimentError(f"{', '.join(running)} already running; stop it first")
 
-    def _refuse_batch(self, batch_settings: BatchSettings | None) -> None:
-        if batch_settings is not None:
-            self.create_batch_settings()
+    def _batches(self, entities: tuple[Entity, ...] | list[Entity]) -> list[Batch]:
+        """The entities to run as batch jobs, one each."""
+        return [
+            Batch(e.name, e.batch_settings, list(e.models), self.exp_path / e.name)
+            for e in entities
+            if not isinstance(e, Orchestrator) and e.batch_settings is not None
+        ]
+
+    def _check_batch(self, batch_settings: BatchSettings | None) -> None:
+        if batch_settings is None:
+            return
+        expected = batch_settings_class(self.launcher)  # the local launcher refuses here
+        if not isinstance(batch_settings, expected):
+            raise UnsupportedTypeError(
+                f"batch_settings must be {expected.__name__} for the {self.launcher} launcher "
+                f"(exp.create_batch_settings), not {type(batch_settings).__name__}"
+            )

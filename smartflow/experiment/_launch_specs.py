@@ -11,11 +11,14 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import attrs
+
 from smartflow.client._env import env_names
 from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import ExperimentError
+from smartflow.launchers import Launcher, MemberScript
 from smartflow.runtime.messages import ActorSpec
 from smartflow.runtime.process import ProcessSpec
 
@@ -54,7 +57,8 @@ def model_env(model: Model, store_vars: dict[str, str]) -> dict[str, str]:
         env["SSKEYOUT"] = model.name
     if model.incoming_entities:
         env["SSKEYIN"] = ",".join(m.name for m in model.incoming_entities)
-    env.update(model.run_settings.env_vars)
+    # An MPMD line's parts share one process environment: every part's variables go in it.
+    env.update(model.run_settings.launch_env())
     return env
 
 
@@ -67,7 +71,7 @@ def model_actor_spec(
     every variable on each copy, which adds up over an ensemble)."""
     directory = Path(model.path) if model.path is not None else Path.cwd()
     process = ProcessSpec(
-        argv=tuple(model.run_settings.format_argv(model.params_to_args())),
+        argv=tuple(step_argv(model)),
         cwd=directory,
         env={**base_env, **model_env(model, store_vars)},
         stdout_path=directory / f"{model.name}.out",
@@ -80,6 +84,76 @@ def model_actor_spec(
     )
 
 
+def step_argv(model: Model) -> list[str]:
+    """The model's command line: its run settings' (``srun ... exe args`` on Slurm)."""
+    return model.run_settings.format_argv(model.params_to_args(), name=model.name)
+
+
+def batch_members(models: list[Model], store_vars: dict[str, str]) -> list[MemberScript]:
+    """The members of one batch script. Their environment is only what smartflow sets: the
+    scheduler passes the submitting environment on to the job (``--export=ALL``, ``-V``)."""
+    members = []
+    for model in models:
+        directory = Path(model.path) if model.path is not None else Path.cwd()
+        process = ProcessSpec(
+            argv=tuple(step_argv(model)),
+            cwd=directory,
+            env=model_env(model, store_vars),
+            stdout_path=directory / f"{model.name}.out",
+            stderr_path=directory / f"{model.name}.err",
+        )
+        exit_file = directory / f"{model.name}.exitcode"
+        members.append(MemberScript(model.name, process.argv, process, exit_file))
+    return members
+
+
+def batch_actor_specs(
+    launcher: Launcher,
+    job_name: str,
+    batch_settings: object,
+    models: list[Model],
+    store_vars: dict[str, str],
+    workdir: Path,
+    run_id: int,
+) -> list[ActorSpec]:
+    """One actor per member of one batch job (submitted when the first member starts)."""
+    members = batch_members(models, store_vars)
+    submission = launcher.submission(job_name, batch_settings, members, workdir)
+    return [
+        ActorSpec(
+            name=member.name,
+            kind=model.kind,
+            process=member.spec,
+            run_id=run_id,
+            start=lambda _spec, _truncate, name=member.name: submission.start_member(name),
+        )
+        for model, member in zip(models, members, strict=True)
+    ]
+
+
+def preview_batch(
+    launcher: Launcher,
+    job_name: str,
+    batch_settings: object,
+    models: list[Model],
+    store_vars: dict[str, str],
+    workdir: Path,
+) -> str:
+    """The batch script that ``start`` would submit, secrets masked."""
+    members = [
+        attrs.evolve(m, spec=attrs.evolve(m.spec, env=_masked(m.spec.env)))
+        for m in batch_members(models, store_vars)
+    ]
+    script = launcher.render(batch_settings, job_name, members, workdir)
+    return f"{job_name}: batch job ({launcher.name})\n" + "\n".join(
+        f"  {line}" for line in script.splitlines()
+    )
+
+
+def _masked(env: dict[str, str]) -> dict[str, str]:
+    return {k: ("********" if k.startswith(_SECRET_NAMES) else v) for k, v in env.items()}
+
+
 def colocated_store_name(model: Model) -> str:
     """The actor name of ``model``'s co-located store (its row in summary())."""
     return f"{model.name}.db"
@@ -87,11 +161,10 @@ def colocated_store_name(model: Model) -> str:
 
 def preview(model: Model, store_vars: dict[str, str]) -> str:
     """The exact command, directory and smartflow-set environment of ``model`` (secrets hidden)."""
-    argv = model.run_settings.format_argv(model.params_to_args())
+    argv = step_argv(model)
     lines = [f"{model.name}:", f"  cwd: {model.path}", f"  argv: {shlex.join(argv)}"]
     for key, value in sorted(model_env(model, store_vars).items()):
-        shown = "********" if key.startswith(_SECRET_NAMES) else value
-        lines.append(f"  env: {key}={shown}")
+        lines.append(f"  env: {key}={_masked({key: value})[key]}")
     colo = model.colocated_db
     if colo is not None:
         where = (

@@ -14,18 +14,32 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 
-from smartflow.experiment import _launch_specs
-from smartflow.experiment._db_objects_load import check_stores, load_db_objects
-from smartflow.experiment._registry import EntityRegistry, colocated_of
-from smartflow.experiment._store_start import start_colocated, start_store
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
+from smartflow.errors import InvalidArgumentError
+from smartflow.experiment import _launch_specs
+from smartflow.experiment._db_objects_load import check_stores, load_db_objects
+from smartflow.experiment._registry import colocated_of
+from smartflow.experiment._store_start import start_colocated, start_store
+from smartflow.experiment._store_steps import start_store_steps
+from smartflow.launchers import Launcher
 from smartflow.runtime.messages import Launch, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
 from smartflow.status import Status
 
 PROGRESS_INTERVAL = 5.0
+
+
+@attrs.frozen
+class Batch:
+    """A model or an ensemble to run as one batch job."""
+
+    job_name: str
+    settings: object
+    models: list[Model]
+    workdir: Path
 
 
 class Launching:
@@ -37,12 +51,14 @@ class Launching:
     def __init__(
         self,
         exp_path: Path,
+        launcher: Launcher,
         request: Callable[[SupervisorMessage], Awaitable[object]],
         supervisor: Callable[[], Supervisor | None],
         running_stores: Callable[[], list[Orchestrator]],
         log: Any,
     ) -> None:
         self.exp_path = exp_path
+        self.launcher = launcher
         self._request = request
         self._supervisor = supervisor
         self._running_stores = running_stores
@@ -59,12 +75,24 @@ class Launching:
 
     async def start_store(self, db: Orchestrator) -> None:
         run_id = next(self._run_ids)
-        await start_store(db, self.exp_path / db.db_identifier, run_id, self.launch, self.stop)
+        workdir = self.exp_path / db.db_identifier
+        if db.launcher == "local":
+            await start_store(db, workdir, run_id, self.launch, self.stop)
+        else:
+            start_step = self.launcher.start_step
+            await start_store_steps(db, workdir, run_id, start_step, self.launch, self.stop)
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
-    async def start_models(self, members: list[Model]) -> list[str]:
-        """Start ``members`` (their co-located stores and declared models first); returns
-        every actor started."""
+    async def start_models(self, members: list[Model], batches: list[Batch]) -> list[str]:
+        """Start ``members`` (their co-located stores and declared models first), those in
+        ``batches`` as batch jobs; returns every actor started."""
+        batched = {m.name for batch in batches for m in batch.models}
+        for model in members:
+            if model.colocated and model.name in batched:
+                raise InvalidArgumentError(
+                    f"{model.name}: a model with a co-located store runs as a step, not in a "
+                    "batch job (create it without batch_settings)"
+                )
         stores = self._running_stores()  # start() has refused SSDB clashes already
         check_stores(members, stores)
         run_id = next(self._run_ids)
@@ -74,12 +102,28 @@ class Launching:
             if loaded:
                 self._log.info("models and scripts loaded", run_id=run_id, count=loaded)
             base_env = dict(os.environ)
-            specs = tuple(
-                _launch_specs.model_actor_spec(
-                    m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
+            by_name = {
+                m.name: attrs.evolve(
+                    _launch_specs.model_actor_spec(
+                        m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
+                    ),
+                    start=self.launcher.start_step,
                 )
                 for m in members
-            )
+                if m.name not in batched
+            }
+            for batch in batches:
+                for spec in _launch_specs.batch_actor_specs(
+                    self.launcher,
+                    batch.job_name,
+                    batch.settings,
+                    batch.models,
+                    _launch_specs.stores_env(stores),
+                    batch.workdir,
+                    run_id,
+                ):
+                    by_name[spec.name] = spec
+            specs = tuple(by_name[m.name] for m in members)
             await self.launch(Launch(specs))  # all or nothing: on failure none is left running
         except BaseException:
             with anyio.CancelScope(shield=True):

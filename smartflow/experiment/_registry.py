@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smartflow.experiment import _launch_specs
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.experiment import _launch_specs
 from smartflow.inference.spec import worker_name
 
 Entity = Model | Ensemble | Orchestrator

@@ -27,6 +27,9 @@ from smartflow.store.network import (
 )
 from smartflow.store.server import is_address_in_use, shard_actor_spec
 
+#: How a store start asks the supervisor to launch actors, and to stop them.
+LaunchFn = Callable[[Launch], Awaitable[object]]
+StopFn = Callable[[list[str]], Awaitable[None]]
 #: Picking a free port races with every other process on the host: retry a few times.
 _PORT_TRIES = 3
 #: How long a new cluster may take to agree it is ok (Redis's own floor is about 2 s).
@@ -37,8 +40,8 @@ async def start_store(
     db: Orchestrator,
     workdir: Path,
     run_id: int,
-    launch: Callable[[Launch], Awaitable[object]],
-    stop: Callable[[list[str]], Awaitable[None]],
+    launch: LaunchFn,
+    stop: StopFn,
 ) -> None:
     """Launch ``db``'s shards (and form their cluster); returns once the store serves, with its
     addresses and secret recorded. On failure nothing it started is left running."""
@@ -61,11 +64,11 @@ async def start_store(
         if not await _launch_shards(f"store {db.name!r}", shards, db.port is None, run_id, launch):
             continue  # someone took a free port we picked: pick others
         if db.is_clustered:
-            await _form(db, shards, stop)
+            await form(db, shards, stop)
         seeds = [s.address for s in shards] if db.is_clustered else None
-        await _start_workers(f"store {db.name!r}", shards, seeds, run_id, launch, stop)
+        await start_workers(f"store {db.name!r}", shards, seeds, run_id, launch, stop)
         db._set_ports(ports)
-        _remember(shards, db.password)
+        remember(shards, db.password)
         return
     raise StoreStartError(f"store {db.name!r}: every free port picked was taken before use")
 
@@ -75,7 +78,7 @@ async def _launch_shards(
     shards: list[ShardConfig],
     picked: bool,
     run_id: int,
-    launch: Callable[[Launch], Awaitable[object]],
+    launch: LaunchFn,
 ) -> bool:
     """Launch ``shards``; False when a port smartflow ``picked`` was taken meanwhile (pick
     again), a typed error for anything else (a port the user chose included)."""
@@ -94,18 +97,21 @@ async def _launch_shards(
     return True
 
 
-async def _start_workers(
+async def start_workers(
     label: str,
     shards: list[ShardConfig],
     seeds: list[str] | None,
     run_id: int,
-    launch: Callable[[Launch], Awaitable[object]],
-    stop: Callable[[list[str]], Awaitable[None]],
+    launch: LaunchFn,
+    stop: StopFn,
+    wrap: Callable[[ActorSpec], ActorSpec] | None = None,
 ) -> None:
     """An inference worker beside each shard (each a companion of its shard: it ends with it),
-    started once it serves; if they cannot start, the shards are stopped too."""
+    started once it serves (``wrap`` makes each spec a step of the launcher's); if they cannot
+    start, the shards are stopped too."""
+    specs = _worker_specs(shards, seeds, run_id)
     try:
-        await launch(Launch(_worker_specs(shards, seeds, run_id)))
+        await launch(Launch(tuple(map(wrap, specs)) if wrap is not None else specs))
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await stop([s.name for s in shards])
@@ -131,14 +137,14 @@ def _worker_specs(
     )
 
 
-def _remember(shards: list[ShardConfig], password: str) -> None:
+def remember(shards: list[ShardConfig], password: str) -> None:
+    """The driver knows each shard's secret: its clients need no password argument."""
     for shard in shards:
         remember_secret(shard.address, password)
 
 
-async def _form(
-    db: Orchestrator, shards: list[ShardConfig], stop: Callable[[list[str]], Awaitable[None]]
-) -> None:
+async def form(db: Orchestrator, shards: list[ShardConfig], stop: StopFn) -> None:
+    """Form ``db``'s cluster from its running shards; on failure they are stopped."""
     addresses = [(s.host, s.port) for s in shards]
     try:
         with anyio.move_on_after(CLUSTER_TIMEOUT) as waiting:
@@ -177,8 +183,8 @@ async def start_colocated(
     model: Model,
     name: str,
     run_id: int,
-    launch: Callable[[Launch], Awaitable[object]],
-    stop: Callable[[list[str]], Awaitable[None]],
+    launch: LaunchFn,
+    stop: StopFn,
 ) -> None:
     """Launch ``model``'s co-located store as actor ``name`` in the model's directory."""
     colo = model.colocated_db
@@ -201,9 +207,9 @@ async def start_colocated(
         picked = colo.port is None and colo.unix_socket is None
         label = f"{model.name}: its co-located store"
         if await _launch_shards(label, [shard], picked, run_id, launch):
-            await _start_workers(label, [shard], None, run_id, launch, stop)
+            await start_workers(label, [shard], None, run_id, launch, stop)
             colo._set_port(port)
-            _remember([shard], colo.password)
+            remember([shard], colo.password)
             return
     raise StoreStartError(f"{model.name}: every free port picked was taken before use")
 

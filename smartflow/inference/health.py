@@ -1,8 +1,9 @@
 """The experiment's view of a worker's health, through the store: ready, or given up.
 
 - **Ready.** A worker that serves pushes ``smartflow.ready{T}:<token>`` (a token the experiment
-  gave it: a launcher need not know its pid); the experiment's readiness probe blocks on it (``BLPOP``, no polling), so ``exp.start(db)`` returns once every worker
-  serves, and a worker that cannot fails the start, typed, naming the worker and its log.
+  gave it: a launcher need not know its pid); the experiment's readiness probe blocks on it
+  (``BLPOP``, no polling), so ``exp.start(db)`` returns once every worker serves, and a worker
+  that cannot fails the start, typed, naming the worker and its log.
 - **Given up.** When the supervisor stops restarting a worker, every request waiting on the
   shard's queue or busy list is answered "unavailable", and the queue (a list) is replaced by a
   string that says why, so a client's next ``RPUSH`` fails with ``WRONGTYPE`` at once and the
@@ -30,8 +31,8 @@ def _client(shard: str, seeds: list[str] | None, password: str) -> Client:
 async def wait_until_serving(
     shard: str, seeds: list[str] | None, password: str, token: str, timeout_s: float
 ) -> None:
-    """Return once the worker of ``shard`` that was given ``token`` serves; :class:`StoreStartError` when it
-    has not said so within ``timeout_s``."""
+    """Return once the worker of ``shard`` that was given ``token`` serves;
+    :class:`StoreStartError` when it has not said so within ``timeout_s``."""
     with anyio.move_on_after(timeout_s) as waiting:
         async with _client(shard, seeds, password) as client:
             pool, tag = shard_of(client, shard)

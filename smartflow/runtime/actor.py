@@ -19,8 +19,8 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from smartflow._log import get_logger
 from smartflow.errors import LaunchError, SmartflowError
-from smartflow.runtime.messages import ActorSpec, EventQueue, StatusEvent, StopActor
 from smartflow.runtime.job import JobHandle, start_local
+from smartflow.runtime.messages import ActorSpec, EventQueue, StatusEvent, StopActor
 from smartflow.runtime.process import read_tail
 from smartflow.runtime.watchdog import Watchdog
 from smartflow.status import Status
@@ -35,6 +35,7 @@ class ActorHandle:
 
     name: str
     job_id: str
+    status: Status
     mailbox: MemoryObjectSendStream[StopActor]
 
 
@@ -52,9 +53,12 @@ class ProcessActor:
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
         )
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
-        self.events.put(StatusEvent(spec.name, Status.RUNNING, job_id))
-        log.info("running")
-        task_status.started(ActorHandle(spec.name, job_id, inbox_send))
+        self.events.put(StatusEvent(spec.name, process.status, job_id))
+        log.info(
+            "running" if process.status is Status.RUNNING else "submitted",
+            status=str(process.status),
+        )
+        task_status.started(ActorHandle(spec.name, job_id, process.status, inbox_send))
         outcome = "ended"
         note = ""  # why a crashed process was not started again
         crashes: deque[float] = deque()
@@ -106,7 +110,8 @@ class ProcessActor:
         start = self.spec.start or start_local
         process = await start(self.spec.process, truncate)
         if self.watchdog is not None:
-            self.watchdog.watch(process.reap_token)
+            for token in process.reap_tokens:
+                self.watchdog.watch(token)
         try:
             await self._wait_ready(process)
         except BaseException:
@@ -137,6 +142,7 @@ class ProcessActor:
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_exit)
+            tg.start_soon(self._follow, process)
             with anyio.move_on_after(self.spec.process.walltime or math.inf) as walltime:
                 async for _ in inbox:
                     outcome = "stopped"
@@ -148,10 +154,22 @@ class ProcessActor:
             tg.cancel_scope.cancel()
         return outcome
 
+    async def _follow(self, job: JobHandle) -> None:
+        """Report what the scheduler says while the job lives: its id once known (the
+        watchdog records it too), and each status it moves the job to."""
+        token = await job.identify()
+        if token is not None:
+            if self.watchdog is not None:
+                self.watchdog.watch(token)
+            self.events.put(StatusEvent(self.spec.name, job.status, job.job_id))
+        async for status in job.changes():
+            self.events.put(StatusEvent(self.spec.name, status, job.job_id))
+
     async def _end(self, process: JobHandle) -> int:
         returncode = await process.stop(self.spec.grace)
         if self.watchdog is not None:
-            self.watchdog.forget(process.reap_token)
+            for token in process.reap_tokens:
+                self.watchdog.forget(token)
         return returncode
 
     async def _wait_ready(self, process: JobHandle) -> None:

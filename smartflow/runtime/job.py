@@ -9,7 +9,7 @@ so that the job ends even if the driver is SIGKILLed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from anyio.abc import Process
@@ -31,9 +31,21 @@ class JobHandle(Protocol):
         """The exit code once the job has ended, else None."""
 
     @property
-    def reap_token(self) -> str:
-        """What the watchdog records to end this job if the driver dies: a process group id,
+    def reap_tokens(self) -> tuple[str, ...]:
+        """What the watchdog records to end this job if the driver dies: process group ids,
         or ``!`` and a JSON argv to run (``["scancel", "12"]``)."""
+
+    @property
+    def status(self) -> Status:
+        """Where the job is now: RUNNING for a process, QUEUED for a batch job that waits."""
+
+    async def identify(self) -> str | None:
+        """Learn the scheduler's id of a job started as a child process (an ``srun`` step),
+        off the hot path; a further reap token once known (None: nothing to learn)."""
+
+    def changes(self) -> AsyncIterator[Status]:
+        """Each status the scheduler moves the job to while it lives (QUEUED, RUNNING,
+        PAUSED); ends when the job has ended, or at once for a process."""
 
     async def wait(self) -> int:
         """Wait until the job has ended; its exit code."""
@@ -70,8 +82,19 @@ class LocalProcess:
         return self.process.returncode
 
     @property
-    def reap_token(self) -> str:
-        return str(self.process.pid)
+    def reap_tokens(self) -> tuple[str, ...]:
+        return (str(self.process.pid),)
+
+    @property
+    def status(self) -> Status:
+        return Status.RUNNING
+
+    async def identify(self) -> str | None:
+        return None
+
+    async def changes(self) -> AsyncIterator[Status]:
+        return
+        yield
 
     async def wait(self) -> int:
         return await self.process.wait()

@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import attrs
+
 from smartflow.runtime.job import JobHandle, StartJob
 from smartflow.runtime.process import ProcessSpec
 from smartflow.status import Status

@@ -216,7 +216,7 @@ class Supervisor:
         self._handles[spec.name] = handle
         if spec.companions:
             self._companions[spec.name] = spec.companions
-        self.table[spec.name].apply(StatusEvent(spec.name, Status.RUNNING, handle.job_id))
+        self.table[spec.name].apply(StatusEvent(spec.name, handle.status, handle.job_id))
         if spec.name in self._stop_requested:  # a stop arrived while it was launching
             self._stop_requested.discard(spec.name)
             handle.mailbox.send_nowait(StopActor())

@@ -27,8 +27,9 @@ for line in sys.stdin:
     if not line.endswith("\n"):
         break  # torn by the driver's death mid-write: a partial id could name a stranger
     op, token = line[:1], line[1:-1]
-    if op == "+":
-        tokens[token] = None
+    count = tokens.get(token, 0) + (1 if op == "+" else -1)  # members of one job share one
+    if count > 0:
+        tokens[token] = count
     else:
         tokens.pop(token, None)
 for token in tokens:

@@ -58,20 +58,21 @@ class ShardConfig:
         """Where a cluster shard keeps its view of the cluster (removed before each start)."""
         return self.workdir / f"{self.name}-nodes.conf"
 
-    def render(self) -> str:
-        """The configuration text: persistence off, bound to one address, secret required."""
+    def render(self, *, listen: bool = True) -> str:
+        """The configuration text: persistence off, bound to one address, secret required
+        (without ``listen``, no ``bind``/``port``: a shard step adds those where it runs)."""
         if self.unix_socket is not None:
-            listen = [
+            where = [
                 "port 0",
                 f'unixsocket "{self.unix_socket}"',
                 f"unixsocketperm {self.socket_permissions:o}",
             ]
         else:
-            listen = [f"bind {self.host}", f"port {self.port}"]
+            where = [f"bind {self.host}", f"port {self.port}"] if listen else []
             if self.local_socket is not None:
-                listen += [f'unixsocket "{self.local_socket}"', "unixsocketperm 700"]
+                where += [f'unixsocket "{self.local_socket}"', "unixsocketperm 700"]
         lines = [
-            *listen,
+            *where,
             f'requirepass "{self.password}"',
             'save ""',
             "appendonly no",

@@ -1,11 +1,7 @@
-"""Helpers shared by the inference tests: the worker's pid, and waiting for what the store shows."""
+"""Helpers shared by the inference tests: the worker's pid, and what the store shows."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
-
-import anyio
 import redis.asyncio as aioredis
 
 from smartflow import Experiment
@@ -15,16 +11,6 @@ from tests._support import pid_of
 
 def worker_pid(experiment: Experiment, shard: str = "orchestrator_0") -> int:
     return pid_of(experiment, f"{shard}.worker")
-
-
-async def until(check: Callable[[], bool | Awaitable[bool]], within: float = 15.0) -> None:
-    """Wait (bounded) until ``check()`` (plain or async) is true."""
-    with anyio.fail_after(within):
-        while True:
-            result = check()
-            if await result if inspect.isawaitable(result) else result:
-                return
-            await anyio.sleep(0.02)
 
 
 async def worker_blocked(r: aioredis.Redis) -> bool:

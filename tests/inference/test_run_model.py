@@ -29,9 +29,10 @@ from smartflow import (
 )
 from smartflow.client import _runs as runs
 from smartflow.inference.worker import WORKER_CLIENT_NAME, _near_client
+from tests._support import until
 from tests.client._helpers import snapshot
 from tests.inference import models
-from tests.inference._helpers import has_items, until, worker_blocked, worker_pid
+from tests.inference._helpers import has_items, worker_blocked, worker_pid
 
 RTOL = ATOL = 1e-5
 

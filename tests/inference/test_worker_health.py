@@ -28,9 +28,9 @@ from smartflow.client import _runs as runs
 from smartflow.inference import spec as worker_spec
 from smartflow.runtime.messages import RestartPolicy
 from smartflow.store import server
-from tests._support import summary_rows
+from tests._support import summary_rows, until
 from tests.inference import models
-from tests.inference._helpers import has_items, until, worker_blocked, worker_pid
+from tests.inference._helpers import has_items, worker_blocked, worker_pid
 
 BOUND_S = 20  # bounds hangs; nothing here is timed
 

@@ -1,0 +1,176 @@
+"""An Orchestrator under a workload manager: every shard a step on a node the scheduler picks.
+
+Each shard runs :mod:`smartflow.store.shard_step` through the launcher's run command (``srun
+-N1 -n1 --overlap``: one task on one node, never a whole node), which reports the shard's own
+``host:port`` to a listener in the driver (:mod:`smartflow.store.reports`). The cluster is then
+formed as it is locally, and each shard's inference worker runs as a step of its shard's job,
+on its node (``srun --jobid=<the shard's job> --overlap``: it takes no CPU of its own).
+The secret reaches a shard on its step's stdin (srun passes it to the task), never a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import attrs
+
+from smartflow.entities.orchestrator import Orchestrator
+from smartflow.errors import StoreStartError
+from smartflow.experiment._store_start import LaunchFn, StopFn, form, remember, start_workers
+from smartflow.inference.runners import inference_threads
+from smartflow.runtime.job import JobHandle, StartJob
+from smartflow.runtime.messages import ActorSpec, Launch
+from smartflow.runtime.process import ProcessSpec
+from smartflow.settings import RunSettings, SrunSettings, run_settings_class
+from smartflow.store import server
+from smartflow.store.config import ShardConfig
+from smartflow.store.reports import ReportListener, ShardReport
+from smartflow.store.server import wait_until_answering
+
+
+async def start_store_steps(
+    db: Orchestrator,
+    workdir: Path,
+    run_id: int,
+    start_step: StartJob,
+    launch: LaunchFn,
+    stop: StopFn,
+) -> None:
+    """Launch ``db``'s shards as steps, learn their addresses, form their cluster, start their
+    workers; on failure nothing it started is left running."""
+    inference_threads(os.environ)
+    listener = await ReportListener.open(db.host)
+    specs = tuple(
+        attrs.evolve(_shard_spec(db, i, workdir, listener, run_id), start=start_step)
+        for i in range(db.db_nodes)
+    )
+    failure: Exception | None = None
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve)
+            try:  # raised after the group, so no exception group leaks out
+                await launch(Launch(specs))
+            except Exception as exc:
+                failure = exc
+            tg.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await listener.aclose()
+    if isinstance(failure, StoreStartError):
+        raise failure
+    if failure is not None:
+        raise StoreStartError(f"store {db.name!r} did not start: {failure}") from failure
+    reports = [listener.reports[name] for name in db.shard_names]
+    shards = [_reported(db, r, workdir) for r in reports]
+    if db.is_clustered:
+        await form(db, shards, stop)
+    seeds = [s.address for s in shards] if db.is_clustered else None
+    where = {r.name: r for r in reports}
+    label = f"store {db.name!r}"
+
+    def on_node(spec: ActorSpec) -> ActorSpec:
+        beside = _beside(db, spec, where[spec.name.removesuffix(".worker")])
+        return attrs.evolve(beside, start=start_step)
+
+    await start_workers(label, shards, seeds, run_id, launch, stop, wrap=on_node)
+    db._set_ports([r.port for r in reports], [r.host for r in reports])
+    remember(shards, db.password)
+
+
+def _shard_spec(
+    db: Orchestrator, index: int, workdir: Path, listener: ReportListener, run_id: int
+) -> ActorSpec:
+    name = db.shard_names[index]
+    shard = ShardConfig(
+        name,
+        db.host,
+        0,
+        db.password,
+        workdir,
+        extra=tuple(db.startup_conf.items()),
+        cluster=db.is_clustered,
+    )
+    setup = {
+        "conf": shard.render(listen=False),
+        "password": db.password,
+        "token": listener.token,
+        "name": name,
+        "logfile": str(shard.logfile),
+    }
+    args = ["-m", "smartflow.store.shard_step", "--interface", db.interface]
+    args += ["--report", listener.address]
+    if db.port is not None:
+        args += ["--port", str(db.port + index)]
+    argv = _step_argv(db, sys.executable, args, name, index)
+    process = ProcessSpec(
+        argv=tuple(argv),
+        cwd=workdir,
+        env=dict(os.environ),
+        stdout_path=workdir / f"{name}.out",
+        stderr_path=workdir / f"{name}.out",
+        stdin_data=json.dumps(setup).encode(),
+    )
+
+    async def ready(_: JobHandle) -> None:
+        timeout = server.STARTUP_TIMEOUT_S
+        with anyio.move_on_after(timeout):
+            report = await listener.wait_for(name)
+            await wait_until_answering(report.address, db.password)
+            return
+        raise StoreStartError(
+            f"{name}: the shard did not report serving within {timeout:g} s; its output is "
+            f"{process.stdout_path} and its log {shard.logfile}"
+        )
+
+    return ActorSpec(
+        name=name,
+        kind="Orchestrator",
+        process=process,
+        ready=ready,
+        run_id=run_id,
+        companions=(f"{name}.worker",),
+    )
+
+
+def _step_argv(
+    db: Orchestrator,
+    exe: str,
+    args: list[str],
+    name: str,
+    index: int,
+    beside: ShardReport | None = None,
+) -> list[str]:
+    """One task on one node through the launcher's run command, with the store's run args
+    (``beside`` a reported shard: in its job and on its node)."""
+    cls = run_settings_class(db.launcher)
+    if beside is not None and beside.job is not None and issubclass(cls, SrunSettings):
+        settings: RunSettings = cls(exe, args, alloc=beside.job)
+    else:
+        settings = cls(exe, args)
+    settings.set_nodes(1)
+    settings.set_tasks(1)
+    where = beside.node if beside is not None else None
+    where = where or (db.hosts[index % len(db.hosts)] if db.hosts else None)
+    if where is not None:
+        settings.set_hostlist(where)
+    for key, value in db.run_args.items():
+        settings.run_args[key] = value or ""
+    return settings.format_argv(name=name)
+
+
+def _beside(db: Orchestrator, spec: ActorSpec, shard: ShardReport) -> ActorSpec:
+    """A worker's spec as a step beside its shard (in its job, on its node)."""
+    exe, *args = spec.process.argv
+    index = db.shard_names.index(shard.name)
+    argv = _step_argv(db, exe, args, spec.name, index, beside=shard)
+    return attrs.evolve(spec, process=attrs.evolve(spec.process, argv=tuple(argv)))
+
+
+def _reported(db: Orchestrator, report: ShardReport, workdir: Path) -> ShardConfig:
+    return ShardConfig(
+        report.name, report.host, report.port, db.password, workdir, cluster=db.is_clustered
+    )
