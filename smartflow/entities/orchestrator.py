@@ -51,6 +51,8 @@ class Orchestrator:
     #: The experiment's launcher: "local" runs every shard on this host; any other runs each
     #: shard as a step of its scheduler, on a node it picks (each shard reports its address).
     launcher: str = "local"
+    #: Run every shard in one batch job (a workload-manager launcher; None: shards are steps).
+    batch_settings: object | None = None
     #: Where shards may run (``set_hosts``) and the run arguments of their steps
     #: (``set_run_arg``), for a workload-manager launcher.
     hosts: list[str] = attrs.field(factory=list, init=False)
@@ -193,7 +195,16 @@ class Orchestrator:
         )
 
     def set_batch_arg(self, arg: str, value: str | None = None) -> None:
+        """An option of the store's batch job (``create_database(batch=True)`` only)."""
         self._refuse_if_launched("set_batch_arg")
+        if self.batch_settings is not None:
+            self.batch_settings.set_batch_arg(arg, value)  # type: ignore[attr-defined]
+            return
+        if self.launcher != "local":
+            raise InvalidArgumentError(
+                f"set_batch_arg({arg!r}): store {self.name!r} runs its shards as steps; "
+                "create it with batch=True to run them in a batch job"
+            )
         raise InvalidArgumentError(f"set_batch_arg({arg!r}): the local launcher runs no batch jobs")
 
     def _refuse_if_launched(self, what: str) -> None:

@@ -24,7 +24,7 @@ from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError, UnsupportedTypeError
-from smartflow.experiment import _launch_specs, _summary, generation
+from smartflow.experiment import _launch_specs, _store_steps, _summary, generation
 from smartflow.experiment._launching import Batch, Launching
 from smartflow.experiment._registry import (
     Entity,
@@ -118,18 +118,30 @@ class Experiment:
         port: int | None = None,
         interface: str = "lo",
         db_identifier: str = DEFAULT_DB_IDENTIFIER,
+        batch: bool = False,
+        batch_settings: BatchSettings | None = None,
     ) -> Orchestrator:
-        """A Redis-backed store; ``port=None`` picks a free one at start."""
+        """A Redis-backed store; ``port=None`` picks a free one at start. Under a workload
+        manager each shard is a step, or, with ``batch=True``, a member of one batch job
+        (``batch_settings``, by default the launcher's defaults)."""
         if db_identifier in self._registry.entities:
             raise InvalidArgumentError(
                 f"db_identifier {db_identifier!r} is already used in experiment {self.name!r}"
             )
+        if not isinstance(batch, bool):
+            raise UnsupportedTypeError(f"batch must be a bool, not {type(batch).__name__}")
+        if batch_settings is not None and not batch:
+            raise InvalidArgumentError("batch_settings are for batch=True")
+        if batch:
+            self._check_batch(batch_settings)
+            batch_settings = batch_settings or self.create_batch_settings()
         db = Orchestrator(
             db_identifier,
             db_nodes=db_nodes,
             port=port,
             interface=interface,
             launcher=self.launcher,
+            batch_settings=batch_settings,
         )
         self._registry.claim(db, [db.name, *db.shard_names])
         return db
@@ -193,7 +205,9 @@ class Experiment:
         lines = []
         for entity in entities:
             self._registry.check_owned(entity)
-            if isinstance(entity, Orchestrator):
+            if isinstance(entity, Orchestrator) and entity.launcher != "local":
+                lines.append(_store_steps.preview(entity))
+            elif isinstance(entity, Orchestrator):
                 lines.append(f"{entity.name}: redis-server x{entity.num_shards} on {entity.host}")
             elif entity.batch_settings is not None:
                 (batch,) = self._batches([entity])

@@ -79,8 +79,7 @@ class Launching:
         if db.launcher == "local":
             await start_store(db, workdir, run_id, self.launch, self.stop)
         else:
-            start_step = self.launcher.start_step
-            await start_store_steps(db, workdir, run_id, start_step, self.launch, self.stop)
+            await start_store_steps(db, workdir, run_id, self.launcher, self.launch, self.stop)
         self._log.info("store started", entity=db.name, address=db.get_address(), run_id=run_id)
 
     async def start_models(self, members: list[Model], batches: list[Batch]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -22,10 +23,12 @@ from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import StoreStartError
 from smartflow.experiment._store_start import LaunchFn, StopFn, form, remember, start_workers
 from smartflow.inference.runners import inference_threads
-from smartflow.runtime.job import JobHandle, StartJob
+from smartflow.launchers import Launcher, MemberScript, write_private
+from smartflow.runtime.job import JobHandle
 from smartflow.runtime.messages import ActorSpec, Launch
 from smartflow.runtime.process import ProcessSpec
 from smartflow.settings import RunSettings, SrunSettings, run_settings_class
+from smartflow.status import Status
 from smartflow.store import server
 from smartflow.store.config import ShardConfig
 from smartflow.store.reports import ReportListener, ShardReport
@@ -36,18 +39,23 @@ async def start_store_steps(
     db: Orchestrator,
     workdir: Path,
     run_id: int,
-    start_step: StartJob,
+    launcher: Launcher,
     launch: LaunchFn,
     stop: StopFn,
 ) -> None:
-    """Launch ``db``'s shards as steps, learn their addresses, form their cluster, start their
-    workers; on failure nothing it started is left running."""
+    """Launch ``db``'s shards as steps (or as the members of one batch job), learn their
+    addresses, form their cluster, start their workers; on failure nothing it started is left
+    running."""
     inference_threads(os.environ)
+    start_step = launcher.start_step
     listener = await ReportListener.open(db.host)
-    specs = tuple(
-        attrs.evolve(_shard_spec(db, i, workdir, listener, run_id), start=start_step)
-        for i in range(db.db_nodes)
-    )
+    if db.batch_settings is None:
+        specs = tuple(
+            attrs.evolve(_shard_spec(db, i, workdir, listener, run_id), start=start_step)
+            for i in range(db.db_nodes)
+        )
+    else:
+        specs = await _batch_shard_specs(db, workdir, listener, run_id, launcher)
     failure: Exception | None = None
     try:
         async with anyio.create_task_group() as tg:
@@ -81,9 +89,54 @@ async def start_store_steps(
     remember(shards, db.password)
 
 
+async def _batch_shard_specs(
+    db: Orchestrator, workdir: Path, listener: ReportListener, run_id: int, launcher: Launcher
+) -> tuple[ActorSpec, ...]:
+    """The shards as members of one batch job: a job has no stdin, so each shard's setup (its
+    secret) is a 0600 file the shard step reads once and removes."""
+    files = [workdir / f"{name}.setup.json" for name in db.shard_names]
+    specs = [
+        _shard_spec(db, i, workdir, listener, run_id, setup_file=files[i])
+        for i in range(db.db_nodes)
+    ]
+    setups = [spec.process.stdin_data for spec in specs]
+    members = [
+        MemberScript(
+            spec.name,
+            spec.process.argv,
+            attrs.evolve(spec.process, env={}, stdin_data=None),
+            workdir / f"{spec.name}.exitcode",
+        )
+        for spec in specs
+    ]
+
+    def write_setups() -> None:
+        for path, setup in zip(files, setups, strict=True):
+            assert setup is not None
+            write_private(path, setup.decode())
+
+    await anyio.to_thread.run_sync(write_setups)
+    submission = launcher.submission(db.name, db.batch_settings, members, workdir)
+    return tuple(
+        attrs.evolve(
+            spec,
+            process=member.spec,
+            start=lambda _spec, _truncate, name=spec.name: submission.start_member(name),
+        )
+        for spec, member in zip(specs, members, strict=True)
+    )
+
+
 def _shard_spec(
-    db: Orchestrator, index: int, workdir: Path, listener: ReportListener, run_id: int
+    db: Orchestrator,
+    index: int,
+    workdir: Path,
+    listener: ReportListener,
+    run_id: int,
+    setup_file: Path | None = None,
 ) -> ActorSpec:
+    """A shard's step; its setup goes on stdin, or (``setup_file``) in a file named on its
+    command line (its bytes stay in ``stdin_data`` for the caller to write)."""
     name = db.shard_names[index]
     shard = ShardConfig(
         name,
@@ -105,6 +158,8 @@ def _shard_spec(
     args += ["--report", listener.address]
     if db.port is not None:
         args += ["--port", str(db.port + index)]
+    if setup_file is not None:
+        args += ["--conf-file", str(setup_file)]
     argv = _step_argv(db, sys.executable, args, name, index)
     process = ProcessSpec(
         argv=tuple(argv),
@@ -115,12 +170,15 @@ def _shard_spec(
         stdin_data=json.dumps(setup).encode(),
     )
 
-    async def ready(_: JobHandle) -> None:
+    async def ready(job: JobHandle) -> None:
         timeout = server.STARTUP_TIMEOUT_S
-        with anyio.move_on_after(timeout):
-            report = await listener.wait_for(name)
-            await wait_until_answering(report.address, db.password)
-            return
+        while True:
+            with anyio.move_on_after(timeout):
+                report = await listener.wait_for(name)
+                await wait_until_answering(report.address, db.password)
+                return
+            if job.status is not Status.QUEUED:  # a batch job waits in its queue unbounded
+                break
         raise StoreStartError(
             f"{name}: the shard did not report serving within {timeout:g} s; its output is "
             f"{process.stdout_path} and its log {shard.logfile}"
@@ -134,6 +192,21 @@ def _shard_spec(
         run_id=run_id,
         companions=(f"{name}.worker",),
     )
+
+
+def preview(db: Orchestrator) -> str:
+    """Each shard's step command line (its setup, with the secret, goes on stdin or in a 0600
+    file; the driver's report address is chosen at start)."""
+    lines = [
+        f"{db.name}: {db.db_nodes} shard(s) as {db.launcher} steps"
+        + (" in one batch job" if db.batch_settings is not None else "")
+    ]
+    for index, name in enumerate(db.shard_names):
+        args = ["-m", "smartflow.store.shard_step", "--interface", db.interface]
+        args += ["--report", "<driver>:<port>"]
+        argv = _step_argv(db, sys.executable, args, name, index)
+        lines.append(f"  {name}: {shlex.join(argv)}")
+    return "\n".join(lines)
 
 
 def _step_argv(

@@ -19,6 +19,7 @@ from smartflow.launchers._base import JobState as JobState
 from smartflow.launchers._base import Scheduler as Scheduler
 from smartflow.launchers._base import all_on_path
 from smartflow.launchers._batch import MemberScript as MemberScript
+from smartflow.launchers._batch import write_private as write_private
 from smartflow.launchers._launcher import Launcher as Launcher
 
 #: Every launcher, by the name ``Experiment(launcher=...)`` takes.

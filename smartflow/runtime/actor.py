@@ -53,12 +53,12 @@ class ProcessActor:
             "actor", entity=spec.name, kind=spec.kind, job_id=job_id, run_id=spec.run_id
         )
         inbox_send, inbox = anyio.create_memory_object_stream[StopActor](math.inf)
-        self.events.put(StatusEvent(spec.name, process.status, job_id))
-        log.info(
-            "running" if process.status is Status.RUNNING else "submitted",
-            status=str(process.status),
-        )
-        task_status.started(ActorHandle(spec.name, job_id, process.status, inbox_send))
+        # A job that passed its readiness probe serves, so it runs, whatever the scheduler's
+        # last poll said (a batch store's shards).
+        status = Status.RUNNING if spec.ready is not None else process.status
+        self.events.put(StatusEvent(spec.name, status, job_id))
+        log.info("running" if status is Status.RUNNING else "submitted", status=str(status))
+        task_status.started(ActorHandle(spec.name, job_id, status, inbox_send))
         outcome = "ended"
         note = ""  # why a crashed process was not started again
         crashes: deque[float] = deque()

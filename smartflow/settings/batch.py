@@ -18,6 +18,7 @@ smartflow writes; the options smartflow writes itself, or that a setter owns, ar
 from __future__ import annotations
 
 import copy as _copy
+import shlex
 from typing import ClassVar
 
 import attrs
@@ -103,6 +104,17 @@ class BatchSettings:
 
     # -- setters ------------------------------------------------------------------------------
 
+    def set_batch_arg(self, arg: str, value: str | None = None) -> None:
+        """One more option of the batch command (None: a bare flag), checked as
+        ``batch_args`` are; nothing changes if it is refused."""
+        before = self.batch_args
+        self.batch_args = {**before, arg: value}  # type: ignore[assignment]  # converted
+        try:
+            self._check_batch_args()
+        except BaseException:
+            self.batch_args = before
+            raise
+
     def set_nodes(self, nodes: int) -> None:
         self.nodes = _checks.count(nodes, "nodes")
 
@@ -162,7 +174,7 @@ class BatchSettings:
         error = _common.text(error, "error")
         self._check_batch_args()
         options = [*self._directive_options(job_name, output, error), *self._user_options()]
-        return [f"{self.DIRECTIVE} {' '.join(tokens)}" for tokens in options]
+        return [f"{self.DIRECTIVE} {' '.join(map(_quoted, tokens))}" for tokens in options]
 
     def _submit_options(self, output: str | None, error: str | None) -> list[str]:
         return []
@@ -176,3 +188,14 @@ class BatchSettings:
         output = _common.optional_text(output, "output")
         error = _common.optional_text(error, "error")
         return [self.batch_cmd, *self._submit_options(output, error), script]
+
+
+def _quoted(token: str) -> str:
+    """A directive token as the scheduler's parser reads it: a value with spaces or quotes is
+    shell-quoted (``--comment='a b'``; the option name stays bare, as sbatch wants it)."""
+    if token == shlex.quote(token) or (len(token) > 1 and token[0] == token[-1] == '"'):
+        return token  # plain, or quoted already (LSF's ``-m "h1 h2"``)
+    if token.startswith("-") and "=" in token:
+        key, value = token.split("=", 1)
+        return f"{key}={shlex.quote(value)}"
+    return shlex.quote(token)

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from smartflow import Experiment, LaunchError, SchedulerError, Status
+from smartflow import Experiment, InvalidArgumentError, LaunchError, SchedulerError, Status
 from smartflow.settings import SbatchSettings, SrunSettings
 from tests._support import until
 from tests.slurm_support import left_running, scancel_all, slurm_cluster, squeue_ids  # noqa: F401
@@ -367,4 +367,31 @@ async def test_stopping_one_member_of_a_batch_job_leaves_the_others_running(
     assert await exp.get_status(ens) == [Status.CANCELLED, Status.RUNNING]
     await exp.stop(ens)
     assert await exp.get_status(ens) == [Status.CANCELLED, Status.CANCELLED]
+    assert await left_running(tag) == []
+
+
+async def test_a_store_in_one_batch_job_serves_and_stops_with_its_job(
+    exp: Experiment, tag: str
+) -> None:
+    """``create_database(batch=True)``: every shard a member of one sbatch job; the secret
+    reaches them in 0600 files, read once and removed."""
+    batch = exp.create_batch_settings(nodes=2)
+    db = exp.create_database(
+        db_nodes=3, db_identifier=f"{tag}bdb", batch=True, batch_settings=batch
+    )
+    db.set_batch_arg("comment", "a smartflow test store")
+    with pytest.raises(InvalidArgumentError):
+        db.set_batch_arg("job-name", "x")  # smartflow names the job
+    await exp.start(db)
+    assert await db.is_active()
+    assert await exp.get_status(db) == [Status.RUNNING] * 6  # so models get its address
+    records = {r["name"]: r for r in exp.summary(format="records")}
+    assert len({records[name]["job_id"] for name in db.shard_names}) == 1  # one job
+    workdir = Path(exp.exp_path) / db.db_identifier
+    assert not list(workdir.glob("*.setup.json"))  # read and removed
+    script = workdir / f"{db.name}.batch.sh"
+    assert script.stat().st_mode & 0o077 == 0
+    assert db.password not in script.read_text()
+    await exp.stop(db)
+    assert await exp.get_status(db) == [Status.CANCELLED] * 6
     assert await left_running(tag) == []

@@ -324,3 +324,10 @@ def test_the_generic_base_builds_but_renders_nothing() -> None:
     assert "SbatchSettings" in str(info.value)
     with pytest.raises(InvalidArgumentError):
         bs.submit_argv("/w/j.sh")
+
+
+def test_a_directive_value_with_spaces_is_quoted_for_the_schedulers_parser() -> None:
+    from smartflow.settings import SbatchSettings
+
+    batch = SbatchSettings(batch_args={"comment": "a smartflow store"})
+    assert "#SBATCH --comment='a smartflow store'" in batch.directives("j", "/w/o", "/w/e")
