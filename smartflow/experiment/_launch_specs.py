@@ -21,6 +21,7 @@ from smartflow.errors import ExperimentError
 from smartflow.launchers import Launcher, MemberScript
 from smartflow.runtime.messages import ActorSpec
 from smartflow.runtime.process import ProcessSpec
+from smartflow.settings import RunSettings
 
 _SECRET_NAMES = ("SSDB_PASSWORD",)
 
@@ -63,7 +64,11 @@ def model_env(model: Model, store_vars: dict[str, str]) -> dict[str, str]:
 
 
 def model_actor_spec(
-    model: Model, store_vars: dict[str, str], run_id: int, base_env: dict[str, str]
+    model: Model,
+    store_vars: dict[str, str],
+    run_id: int,
+    base_env: dict[str, str],
+    settings: RunSettings | None = None,
 ) -> ActorSpec:
     """The actor that runs ``model`` in its directory, output to ``<name>.out`` / ``.err``.
 
@@ -71,7 +76,7 @@ def model_actor_spec(
     every variable on each copy, which adds up over an ensemble)."""
     directory = Path(model.path) if model.path is not None else Path.cwd()
     process = ProcessSpec(
-        argv=tuple(step_argv(model)),
+        argv=tuple(step_argv(model, settings)),
         cwd=directory,
         env={**base_env, **model_env(model, store_vars)},
         stdout_path=directory / f"{model.name}.out",
@@ -84,9 +89,11 @@ def model_actor_spec(
     )
 
 
-def step_argv(model: Model) -> list[str]:
-    """The model's command line: its run settings' (``srun ... exe args`` on Slurm)."""
-    return model.run_settings.format_argv(model.params_to_args(), name=model.name)
+def step_argv(model: Model, settings: RunSettings | None = None) -> list[str]:
+    """The model's command line: its run settings' (``srun ... exe args`` on Slurm), or
+    ``settings`` (its own, placed beside its co-located store)."""
+    chosen = settings or model.run_settings
+    return chosen.format_argv(model.params_to_args(), name=model.name)
 
 
 def batch_members(models: list[Model], store_vars: dict[str, str]) -> list[MemberScript]:

@@ -23,10 +23,11 @@ from smartflow.experiment import _launch_specs
 from smartflow.experiment._db_objects_load import check_stores, load_db_objects
 from smartflow.experiment._registry import colocated_of
 from smartflow.experiment._store_start import start_colocated, start_store
-from smartflow.experiment._store_steps import start_store_steps
+from smartflow.experiment._store_steps import start_colocated_step, start_store_steps
 from smartflow.launchers import Launcher
 from smartflow.runtime.messages import Launch, Stop, SupervisorMessage
 from smartflow.runtime.supervisor import StatusRecord, Supervisor
+from smartflow.settings import RunSettings
 from smartflow.status import Status
 
 PROGRESS_INTERVAL = 5.0
@@ -95,7 +96,7 @@ class Launching:
         stores = self._running_stores()  # start() has refused SSDB clashes already
         check_stores(members, stores)
         run_id = next(self._run_ids)
-        colocated = await self._start_colocated(members, run_id)
+        colocated, placed = await self._start_colocated(members, run_id)
         try:
             loaded = await load_db_objects(members, stores)
             if loaded:
@@ -104,7 +105,11 @@ class Launching:
             by_name = {
                 m.name: attrs.evolve(
                     _launch_specs.model_actor_spec(
-                        m, _launch_specs.stores_env([*stores, *colocated_of(m)]), run_id, base_env
+                        m,
+                        _launch_specs.stores_env([*stores, *colocated_of(m)]),
+                        run_id,
+                        base_env,
+                        settings=placed.get(m.name),
                     ),
                     start=self.launcher.start_step,
                 )
@@ -132,9 +137,14 @@ class Launching:
         self._log.info("started", run_id=run_id, count=len(names))
         return names + colocated  # a co-located store ends right after its model
 
-    async def _start_colocated(self, members: list[Model], run_id: int) -> list[str]:
-        """Start the co-located stores of ``members``; on failure none is left running."""
+    async def _start_colocated(
+        self, members: list[Model], run_id: int
+    ) -> tuple[list[str], dict[str, RunSettings]]:
+        """Start the co-located stores of ``members``; on failure none is left running.
+        Under a workload manager each is a step, and its model's run settings are placed in
+        its job, on its node (returned by model name)."""
         started: list[str] = []
+        placed: dict[str, RunSettings] = {}
         try:
             for model in members:
                 if not model.colocated:
@@ -144,12 +154,17 @@ class Launching:
                 if name in self._table():  # its last run is stopping with its model
                     await self._table()[name].ended.wait()
                 started.append(name)
-                await start_colocated(model, name, run_id, self.launch, self.stop)
+                if self.launcher.name == "local":
+                    await start_colocated(model, name, run_id, self.launch, self.stop)
+                    continue
+                placed[model.name] = await start_colocated_step(
+                    model, name, run_id, self.launcher, self.launch, self.stop
+                )
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.stop(started)
             raise
-        return started
+        return started, placed
 
     async def launch(self, message: Launch) -> object:
         """Launch; if the caller is cancelled meanwhile, stop what the launch started."""

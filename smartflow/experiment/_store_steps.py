@@ -13,14 +13,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
 import attrs
 
+from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
-from smartflow.errors import StoreStartError
+from smartflow.errors import InvalidArgumentError, StoreStartError
 from smartflow.experiment._store_start import LaunchFn, StopFn, form, remember, start_workers
 from smartflow.inference.runners import inference_threads
 from smartflow.launchers import Launcher, MemberScript, write_private
@@ -28,6 +31,7 @@ from smartflow.runtime.job import JobHandle
 from smartflow.runtime.messages import ActorSpec, Launch
 from smartflow.runtime.process import ProcessSpec
 from smartflow.settings import RunSettings, SrunSettings, run_settings_class
+from smartflow.settings.launch import LauncherRunSettings
 from smartflow.status import Status
 from smartflow.store import server
 from smartflow.store.config import ShardConfig
@@ -48,31 +52,15 @@ async def start_store_steps(
     running."""
     inference_threads(os.environ)
     start_step = launcher.start_step
-    listener = await ReportListener.open(db.host)
-    if db.batch_settings is None:
-        specs = tuple(
-            attrs.evolve(_shard_spec(db, i, workdir, listener, run_id), start=start_step)
-            for i in range(db.db_nodes)
-        )
-    else:
-        specs = await _batch_shard_specs(db, workdir, listener, run_id, launcher)
-    failure: Exception | None = None
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(listener.serve)
-            try:  # raised after the group, so no exception group leaks out
-                await launch(Launch(specs))
-            except Exception as exc:
-                failure = exc
-            tg.cancel_scope.cancel()
-    finally:
-        with anyio.CancelScope(shield=True):
-            await listener.aclose()
-    if isinstance(failure, StoreStartError):
-        raise failure
-    if failure is not None:
-        raise StoreStartError(f"store {db.name!r} did not start: {failure}") from failure
-    reports = [listener.reports[name] for name in db.shard_names]
+    async with await ReportListener.open(db.host) as listener:
+        if db.batch_settings is None:
+            specs = tuple(
+                attrs.evolve(_shard_spec(db, i, workdir, listener, run_id), start=start_step)
+                for i in range(db.db_nodes)
+            )
+        else:
+            specs = await _batch_shard_specs(db, workdir, listener, run_id, launcher)
+        reports = await _launch_reporting(f"store {db.name!r}", listener, specs, launch)
     shards = [_reported(db, r, workdir) for r in reports]
     if db.is_clustered:
         await form(db, shards, stop)
@@ -127,6 +115,35 @@ async def _batch_shard_specs(
     )
 
 
+async def _launch_reporting(
+    label: str, listener: ReportListener, specs: Sequence[ActorSpec], launch: LaunchFn
+) -> list[ShardReport]:
+    """Launch store steps while ``listener`` takes their reports; each one's report."""
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve)
+        try:  # raised after the group, so no exception group leaks out
+            await launch(Launch(tuple(specs)))
+        except Exception as exc:
+            failure = exc
+        tg.cancel_scope.cancel()
+    if isinstance(failure, StoreStartError):
+        raise failure
+    if failure is not None:
+        raise StoreStartError(f"{label} did not start: {failure}") from failure
+    return [listener.reports[spec.name] for spec in specs]
+
+
+async def _report_host() -> str:
+    """An address of the driver that steps on other nodes can reach (a co-located store binds
+    its model's loopback, which says nothing of the driver's): ``SMARTFLOW_REPORT_HOST``, else
+    this host's name resolved (off the event loop: it may ask DNS)."""
+    given = os.environ.get("SMARTFLOW_REPORT_HOST")
+    if given:
+        return given
+    return await anyio.to_thread.run_sync(lambda: socket.gethostbyname(socket.gethostname()))
+
+
 def _shard_spec(
     db: Orchestrator,
     index: int,
@@ -147,13 +164,6 @@ def _shard_spec(
         extra=tuple(db.startup_conf.items()),
         cluster=db.is_clustered,
     )
-    setup = {
-        "conf": shard.render(listen=False),
-        "password": db.password,
-        "token": listener.token,
-        "name": name,
-        "logfile": str(shard.logfile),
-    }
     args = ["-m", "smartflow.store.shard_step", "--interface", db.interface]
     args += ["--report", listener.address]
     if db.port is not None:
@@ -161,12 +171,32 @@ def _shard_spec(
     if setup_file is not None:
         args += ["--conf-file", str(setup_file)]
     argv = _step_argv(db, sys.executable, args, name, index)
+    return _step_spec(shard, argv, listener, run_id, companions=(f"{name}.worker",))
+
+
+def _step_spec(
+    shard: ShardConfig,
+    argv: list[str],
+    listener: ReportListener,
+    run_id: int,
+    companions: tuple[str, ...] = (),
+) -> ActorSpec:
+    """The actor of a store's step: ready once the step has reported and its store answers."""
+    name = shard.name
+    setup = {
+        "conf": shard.render(listen=False),
+        "password": shard.password,
+        "token": listener.token,
+        "name": name,
+        "logfile": str(shard.logfile),
+        "unix_socket": None if shard.unix_socket is None else str(shard.unix_socket),
+    }
     process = ProcessSpec(
         argv=tuple(argv),
-        cwd=workdir,
+        cwd=shard.workdir,
         env=dict(os.environ),
-        stdout_path=workdir / f"{name}.out",
-        stderr_path=workdir / f"{name}.out",
+        stdout_path=shard.workdir / f"{name}.out",
+        stderr_path=shard.workdir / f"{name}.out",
         stdin_data=json.dumps(setup).encode(),
     )
 
@@ -175,12 +205,12 @@ def _shard_spec(
         while True:
             with anyio.move_on_after(timeout):
                 report = await listener.wait_for(name)
-                await wait_until_answering(report.address, db.password)
+                await wait_until_answering(report.address, shard.password)
                 return
             if job.status is not Status.QUEUED:  # a batch job waits in its queue unbounded
                 break
         raise StoreStartError(
-            f"{name}: the shard did not report serving within {timeout:g} s; its output is "
+            f"{name}: the store did not report serving within {timeout:g} s; its output is "
             f"{process.stdout_path} and its log {shard.logfile}"
         )
 
@@ -190,8 +220,75 @@ def _shard_spec(
         process=process,
         ready=ready,
         run_id=run_id,
-        companions=(f"{name}.worker",),
+        companions=companions,
     )
+
+
+async def start_colocated_step(
+    model: Model, name: str, run_id: int, launcher: Launcher, launch: LaunchFn, stop: StopFn
+) -> RunSettings:
+    """Start ``model``'s co-located store (actor ``name``) as a step, with its worker beside
+    it; returns the model's run settings placed in the store's job, on its node."""
+    colo, settings = model.colocated_db, model.run_settings
+    assert colo is not None and model.path is not None
+    if getattr(settings, "nodes", 1) > 1:
+        raise InvalidArgumentError(
+            f"{model.name}: a co-located store serves one node; under {launcher.name} its model "
+            "must run on one node (set_nodes(1))"
+        )
+    inference_threads(os.environ)
+    shard = ShardConfig(
+        name,
+        colo.host,
+        0,
+        colo.password,
+        Path(model.path),
+        extra=tuple(colo.redis_conf.items()),
+        unix_socket=colo.unix_socket,
+        socket_permissions=colo.socket_permissions,
+        debug=colo.debug,
+    )
+    label = f"{model.name}: its co-located store"
+    async with await ReportListener.open(await _report_host()) as listener:
+        args = ["-m", "smartflow.store.shard_step", "--interface", colo.host]
+        args += ["--report", listener.address]
+        if colo.port is not None:
+            args += ["--port", str(colo.port)]
+        step = run_settings_class(launcher.name)(sys.executable, args)
+        step.set_nodes(1)
+        step.set_tasks(1)
+        if not os.environ.get("SLURM_JOB_ID") and getattr(settings, "tasks", 1) > 1:
+            step.set_cpus_per_task(settings.tasks)  # the job it obtains must fit the model too
+        argv = step.format_argv(name=name)
+        spec = attrs.evolve(
+            _step_spec(shard, argv, listener, run_id, (f"{name}.worker",)),
+            start=launcher.start_step,
+        )
+        (report,) = await _launch_reporting(label, listener, [spec], launch)
+    worker_shard = attrs.evolve(shard, host=report.host, port=report.port)
+
+    def beside(worker: ActorSpec) -> ActorSpec:
+        exe, *argv = worker.process.argv
+        placed = _placed(run_settings_class(launcher.name)(exe, argv), report)
+        placed.set_tasks(1)
+        command = placed.format_argv(name=worker.name)
+        process = attrs.evolve(worker.process, argv=tuple(command))
+        return attrs.evolve(worker, process=process, start=launcher.start_step)
+
+    await start_workers(label, [worker_shard], None, run_id, launch, stop, wrap=beside)
+    if colo.unix_socket is None:
+        colo._set_port(report.port)
+    remember([worker_shard], colo.password)
+    return _placed(settings.copy(), report)
+
+
+def _placed(settings: RunSettings, report: ShardReport) -> RunSettings:
+    """``settings`` run in the reported store's job and on its node."""
+    if report.job is not None and isinstance(settings, SrunSettings):
+        settings.alloc = report.job
+    if isinstance(settings, LauncherRunSettings):
+        settings.set_hostlist(report.node)
+    return settings
 
 
 def preview(db: Orchestrator) -> str:

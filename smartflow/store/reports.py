@@ -32,7 +32,8 @@ class ShardReport:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """``host:port``, or the ``unix://`` path of a shard on a unix socket (port 0)."""
+        return self.host if self.port == 0 else f"{self.host}:{self.port}"
 
 
 class ReportListener:
@@ -55,7 +56,14 @@ class ReportListener:
         await self._listener.serve(self._handle)
 
     async def aclose(self) -> None:
-        await self._listener.aclose()
+        with anyio.CancelScope(shield=True):
+            await self._listener.aclose()
+
+    async def __aenter__(self) -> ReportListener:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     async def wait_for(self, name: str) -> ShardReport:
         """The report of shard ``name``, once it arrives."""

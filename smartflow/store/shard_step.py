@@ -36,6 +36,9 @@ _ANSWER_TIMEOUT_S = 30.0
 
 
 async def run(args: argparse.Namespace, setup: dict) -> int:
+    if setup.get("unix_socket"):  # a co-located store on a unix socket: no port to pick
+        code = await _serve(f"unix://{setup['unix_socket']}", 0, setup, args.report)
+        return 1 if code is None else code
     host = interface_address(args.interface)
     for _ in range(_PORT_TRIES):
         port = args.port or pick_free_port(host)
@@ -50,7 +53,9 @@ async def run(args: argparse.Namespace, setup: dict) -> int:
 
 async def _serve(host: str, port: int, setup: dict, report: str) -> int | None:
     log = Path(setup["logfile"])
-    listen = f"bind {host}\nport {port}\n"
+    unix = host.startswith("unix://")
+    listen = "" if unix else f"bind {host}\nport {port}\n"
+    address = host if unix else f"{host}:{port}"
     argv = [str(find_redis_server())]
     conf = find_redis_conf()
     if conf is not None:
@@ -69,7 +74,7 @@ async def _serve(host: str, port: int, setup: dict, report: str) -> int | None:
                     tg.cancel_scope.cancel()
 
                 tg.start_soon(exited)
-                await wait_until_answering(f"{host}:{port}", setup["password"])
+                await wait_until_answering(address, setup["password"])
                 answering = True
                 tg.cancel_scope.cancel()
         if not answering:

@@ -395,3 +395,25 @@ async def test_a_store_in_one_batch_job_serves_and_stops_with_its_job(
     await exp.stop(db)
     assert await exp.get_status(db) == [Status.CANCELLED] * 6
     assert await left_running(tag) == []
+
+
+@pytest.mark.parametrize("transport", ["tcp", "uds"])
+async def test_a_colocated_store_runs_beside_its_model_on_its_node(
+    exp: Experiment, tag: str, transport: str, tmp_path: Path
+) -> None:
+    """The store is a step, its worker and the model run in the store's job on its node; the
+    model's SSDB points at it, and the store ends with its model."""
+    app = APP.replace("Client(db_identifier=sys.argv[1])", "Client()")
+    rs = exp.create_run_settings(sys.executable, py(app))
+    model = exp.create_model(f"{tag}-colo", rs)
+    if transport == "tcp":
+        model.colocate_db_tcp()
+    else:
+        model.colocate_db_uds(unix_socket=tmp_path / "colo.sock")
+    await exp.start(model, block=True)
+    err = (Path(model.path) / f"{model.name}.err").read_text()
+    assert await exp.get_status(model) == [Status.COMPLETED], err
+    assert (Path(model.path) / f"{model.name}.out").read_text().split()[0] == "ok"
+    rows = {r["name"]: r for r in exp.summary(format="records")}
+    assert rows[f"{model.name}.db"]["status"] == "Cancelled"  # stopped when its model ended
+    assert await left_running(tag) == []
