@@ -191,19 +191,8 @@ async def start_colocated(
     assert colo is not None and model.path is not None
     inference_threads(os.environ)
     for _ in range(_PORT_TRIES):
-        port = await _colocated_port(colo)
-        shard = ShardConfig(
-            name,
-            colo.host,
-            port,
-            colo.password,
-            Path(model.path),
-            extra=tuple(colo.redis_conf.items()),
-            unix_socket=colo.unix_socket,
-            socket_permissions=colo.socket_permissions,
-            cpus=colo.custom_pinning,
-            debug=colo.debug,
-        )
+        shard = colocated_shard(model, name, await _colocated_port(colo))
+        port = shard.port
         picked = colo.port is None and colo.unix_socket is None
         label = f"{model.name}: its co-located store"
         if await _launch_shards(label, [shard], picked, run_id, launch):
@@ -212,6 +201,24 @@ async def start_colocated(
             remember([shard], colo.password)
             return
     raise StoreStartError(f"{model.name}: every free port picked was taken before use")
+
+
+def colocated_shard(model: Model, name: str, port: int) -> ShardConfig:
+    """The configuration of ``model``'s co-located store, run as actor ``name``."""
+    colo = model.colocated_db
+    assert colo is not None and model.path is not None
+    return ShardConfig(
+        name,
+        colo.host,
+        port,
+        colo.password,
+        Path(model.path),
+        extra=tuple(colo.redis_conf.items()),
+        unix_socket=colo.unix_socket,
+        socket_permissions=colo.socket_permissions,
+        cpus=colo.custom_pinning,
+        debug=colo.debug,
+    )
 
 
 async def _colocated_port(colo: ColocatedDB) -> int:

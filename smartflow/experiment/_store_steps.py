@@ -24,7 +24,14 @@ import attrs
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import InvalidArgumentError, StoreStartError
-from smartflow.experiment._store_start import LaunchFn, StopFn, form, remember, start_workers
+from smartflow.experiment._store_start import (
+    LaunchFn,
+    StopFn,
+    colocated_shard,
+    form,
+    remember,
+    start_workers,
+)
 from smartflow.inference.runners import inference_threads
 from smartflow.launchers import Launcher, MemberScript, write_private
 from smartflow.runtime.job import JobHandle
@@ -237,17 +244,7 @@ async def start_colocated_step(
             "must run on one node (set_nodes(1))"
         )
     inference_threads(os.environ)
-    shard = ShardConfig(
-        name,
-        colo.host,
-        0,
-        colo.password,
-        Path(model.path),
-        extra=tuple(colo.redis_conf.items()),
-        unix_socket=colo.unix_socket,
-        socket_permissions=colo.socket_permissions,
-        debug=colo.debug,
-    )
+    shard = colocated_shard(model, name, 0)
     label = f"{model.name}: its co-located store"
     async with await ReportListener.open(await _report_host()) as listener:
         args = ["-m", "smartflow.store.shard_step", "--interface", colo.host]
