@@ -33,6 +33,10 @@ from smartflow.status import Status
 FIRST_POLL_S = 0.1
 #: ... up to this while nothing changes.
 MAX_POLL_S = float(os.environ.get("SMARTFLOW_POLL_INTERVAL", "2.0"))
+#: How long a stop waits for the scheduler to end a job it was asked to cancel (seconds).
+STOP_WAIT_S = 30.0
+#: How often, between scheduler queries, the exit-code files of running jobs are read.
+EXIT_FILE_CHECK_S = 0.1
 #: A job absent from the queue this many polls in a row, with no final state, is lost.
 LOST_AFTER_POLLS = 3
 _log = get_logger("launchers.batch")
@@ -108,16 +112,17 @@ class BatchJob:
     def ended(self) -> bool:
         return self.state.status.is_terminal
 
-    async def cancel(self, grace: float) -> None:
-        """``scancel`` (or its kin), a bounded wait, then a forced cancel."""
-        if self.cancelled or self.ended:
+    async def cancel(self, *, force: bool = False) -> None:
+        """Ask the scheduler to end the job (``scancel`` or its kin; ``force``: kill it now);
+        a failure is logged, the poller tells what became of the job."""
+        if self.ended or (self.cancelled and not force):
             return
         self.cancelled = True
         with anyio.CancelScope(shield=True):
             try:
-                await self.scheduler.cancel(self.job_id, force=False)
+                await self.scheduler.cancel(self.job_id, force=force)
             except SchedulerError as exc:
-                _log.warning("cancel failed", job_id=self.job_id, error=str(exc))
+                _log.warning("cancel failed", job_id=self.job_id, force=force, error=str(exc))
 
 
 @attrs.define(eq=False)
@@ -129,8 +134,8 @@ class BatchMember:
     exit_file: Path
     poller: Poller
     returncode: int | None = None
-    verdict_: tuple[Status | None, str] = (None, "")
     done: anyio.Event = attrs.field(factory=anyio.Event)
+    _verdict: tuple[Status | None, str] = attrs.field(default=(None, ""), init=False)
 
     @property
     def job_id(self) -> str:
@@ -168,20 +173,22 @@ class BatchMember:
             if not self.done.is_set():
                 self.job.stop_asked.add(self.name)
                 live = {n for n, m in self.job.members.items() if not m.done.is_set()}
-                alone = not live <= self.job.stop_asked
-                if not alone or not await self._cancel_alone():
-                    await self.job.cancel(grace)
-                with anyio.move_on_after(grace + 30):
-                    await self.poller.wait(self)
-                if not self.done.is_set():  # the polite cancel was not enough
-                    with anyio.move_on_after(10):
-                        await self.job.scheduler.cancel(self.job.job_id, force=True)
-                    with anyio.move_on_after(30):
-                        await self.poller.wait(self)
+                if not live <= self.job.stop_asked and await self._cancel_alone():
+                    await self._ended_within(grace + STOP_WAIT_S)
+                else:
+                    await self.job.cancel()
+                    if not await self._ended_within(grace + STOP_WAIT_S):
+                        await self.job.cancel(force=True)  # the polite cancel was not enough
+                        await self._ended_within(STOP_WAIT_S)
                 if not self.done.is_set():
-                    self.finish(-9, Status.FAILED, "the scheduler did not end the job")
+                    self.finish(-9, Status.FAILED, "the scheduler did not end it when asked")
             assert self.returncode is not None
             return self.returncode
+
+    async def _ended_within(self, seconds: float) -> bool:
+        with anyio.move_on_after(seconds):
+            await self.poller.wait(self)
+        return self.done.is_set()
 
     async def _cancel_alone(self) -> bool:
         try:
@@ -191,11 +198,12 @@ class BatchMember:
             return False
 
     def verdict(self) -> tuple[Status | None, str]:
-        return self.verdict_
+        return self._verdict
 
     def finish(self, returncode: int, status: Status | None = None, reason: str = "") -> None:
+        """Record how the member ended (``status``: imposed by the scheduler, if any)."""
         if not self.done.is_set():
-            self.returncode, self.verdict_ = returncode, (status, reason)
+            self.returncode, self._verdict = returncode, (status, reason)
             self.done.set()
 
 
@@ -236,9 +244,24 @@ class Poller:
             self._interval = FIRST_POLL_S if changed else min(self._interval * 2, MAX_POLL_S)
             if member.done.is_set():
                 return
-            self._wake = anyio.Event()
-            with anyio.move_on_after(self._interval):
+            await self._between_polls(member)
+
+    async def _between_polls(self, member: BatchMember) -> None:
+        """Wait for the next scheduler query (or a new job), reading the exit-code files of
+        running jobs meanwhile: a member's end is a local file, no need to ask the scheduler."""
+        self._wake = anyio.Event()
+        deadline = anyio.current_time() + self._interval
+        while not member.done.is_set():
+            left = deadline - anyio.current_time()
+            if left <= 0:
+                return
+            with anyio.move_on_after(min(left, EXIT_FILE_CHECK_S)) as napping:
                 await self._wake.wait()
+            if not napping.cancelled_caught:
+                return  # a job was submitted: query the scheduler now
+            running = [j for j in self.jobs.values() if j.state.status is Status.RUNNING]
+            if await self._settle_members(running):
+                return
 
     async def poll_once(self) -> bool:
         """One scheduler query for every live job; True if anything changed."""
