@@ -18,9 +18,9 @@ from smartflow.errors import InvalidArgumentError
 from smartflow.launchers._base import JobState as JobState
 from smartflow.launchers._base import Scheduler as Scheduler
 from smartflow.launchers._base import all_on_path
-from smartflow.launchers._batch import MemberScript as MemberScript
-from smartflow.launchers._batch import write_private as write_private
 from smartflow.launchers._launcher import Launcher as Launcher
+from smartflow.launchers._scripts import MemberScript as MemberScript
+from smartflow.launchers._scripts import write_private as write_private
 
 #: Every launcher, by the name ``Experiment(launcher=...)`` takes.
 NAMES = ("local", "slurm", "pbs", "lsf", "cobalt")

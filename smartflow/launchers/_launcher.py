@@ -7,7 +7,8 @@ from typing import Any
 
 from smartflow.errors import InvalidArgumentError
 from smartflow.launchers._base import Scheduler
-from smartflow.launchers._batch import BatchSubmission, MemberScript, Poller, render_script
+from smartflow.launchers._batch import Poller
+from smartflow.launchers._scripts import BatchSubmission, MemberScript, render_script
 from smartflow.runtime.job import StartJob, start_local
 
 
