@@ -7,7 +7,7 @@ import sys
 
 import anyio
 
-from smartflow import __version__
+from smartflow import __version__, launchers
 from smartflow._validate import Step, validate
 from smartflow.errors import SmartflowError, StoreBinaryNotFoundError, StoreStartError
 from smartflow.store.binary import INSTALL_HELP, find_redis_server, server_version
@@ -38,6 +38,8 @@ def _info() -> int:
         print(f"onnxruntime {onnxruntime.__version__}: {onnxruntime.get_available_providers()}")
     except ImportError:
         print("onnxruntime: not installed")
+    found, why = launchers.detect()
+    print(f'launcher="auto": {found} ({why})')
     return 0
 
 

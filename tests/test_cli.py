@@ -22,7 +22,7 @@ import psutil
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from smartflow import cli
+from smartflow import cli, launchers
 from smartflow._validate import BIAS, MODEL_ONNX, WEIGHTS, expected_output
 from smartflow.store.binary import INSTALL_HELP, find_redis_server
 
@@ -183,6 +183,7 @@ def test_info_names_the_server_and_its_version(workdir: Path) -> None:
     assert f"redis-server: {find_redis_server()}" in done.stdout
     assert "Redis server v=" in done.stdout
     assert "onnxruntime" in done.stdout
+    assert f'launcher="auto": {launchers.detect()[0]} (' in done.stdout
 
 
 def test_info_without_a_server_says_what_to_install(
