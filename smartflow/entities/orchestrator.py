@@ -10,6 +10,7 @@ import attrs
 from smartflow import _checks
 from smartflow._checks import check_setting
 from smartflow.errors import ExperimentError, InvalidArgumentError
+from smartflow.settings.run import parse_walltime
 from smartflow.store.admin import config_set
 from smartflow.store.network import interface_address
 from smartflow.store.server import ping
@@ -57,6 +58,9 @@ class Orchestrator:
     #: (``set_run_arg``), for a workload-manager launcher.
     hosts: list[str] = attrs.field(factory=list, init=False)
     run_args: dict[str, str | None] = attrs.field(factory=dict, init=False)
+    #: CPUs per shard (``set_cpus``) and the shards' time limit, ``HH:MM:SS`` (``set_walltime``).
+    cpus: int = attrs.field(default=1, init=False)
+    walltime: str | None = attrs.field(default=None, init=False)
     _hosts: list[str] = attrs.field(factory=list, init=False)
 
     kind = "Orchestrator"
@@ -152,9 +156,25 @@ class Orchestrator:
     # -- settings before launch --------------------------------------------------------------------
 
     def set_cpus(self, num_cpus: int) -> None:
-        """CPUs per shard: Redis then serves I/O on that many threads (``io-threads``)."""
+        """CPUs per shard: Redis then serves I/O on that many threads (``io-threads``); under a
+        workload manager each shard's step also asks for them (``--cpus-per-task``)."""
         self._refuse_if_launched("set_cpus")
         self.startup_conf["io-threads"] = str(_checks.count(num_cpus, "num_cpus"))
+        self.cpus = num_cpus
+
+    def set_walltime(self, walltime: str) -> None:
+        """How long the shards may run (``HH:MM:SS``): the batch job's time limit, or each
+        shard step's. The local launcher runs shards until they are stopped, so it refuses."""
+        self._refuse_if_launched("set_walltime")
+        if self.launcher == "local":
+            raise InvalidArgumentError(
+                "set_walltime: the local launcher runs shards until they are stopped; a "
+                "walltime needs a workload-manager launcher"
+            )
+        parse_walltime(walltime)  # refused here if malformed
+        if self.batch_settings is not None:
+            self.batch_settings.set_walltime(walltime)  # type: ignore[attr-defined]
+        self.walltime = walltime
 
     def set_hosts(self, host_list: list[str] | str) -> None:
         """The nodes shards run on, one per shard in order (a workload-manager launcher). The

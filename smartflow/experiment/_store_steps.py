@@ -324,6 +324,11 @@ def _step_argv(
     where = where or (db.hosts[index % len(db.hosts)] if db.hosts else None)
     if where is not None:
         settings.set_hostlist(where)
+    if beside is None:  # the shard's own step (its worker shares the shard's CPUs)
+        if db.cpus > 1:
+            settings.set_cpus_per_task(db.cpus)
+        if db.walltime is not None and db.batch_settings is None:
+            settings.set_walltime(db.walltime)
     for key, value in db.run_args.items():
         settings.run_args[key] = value or ""
     return settings.format_argv(name=name)

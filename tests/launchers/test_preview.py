@@ -140,3 +140,21 @@ async def test_a_missing_scheduler_command_fails_the_start_with_a_clear_error(
         with pytest.raises(LaunchError, match="srun"):
             await exp.start(step)
         assert await exp.get_status(batch, step) == [Status.FAILED, Status.FAILED]
+
+
+@pytest.mark.usefixtures("no_scheduler")
+def test_store_cpus_and_walltime_reach_each_shards_step(tmp_path: Path) -> None:
+    exp = Experiment("wlm", exp_path=tmp_path, launcher="slurm")
+    db = exp.create_database(db_nodes=1)
+    db.set_cpus(2)
+    db.set_walltime("01:00:00")
+    with pytest.raises(InvalidArgumentError):
+        db.set_walltime("soon")
+    shown = exp.preview(db)
+    assert "--cpus-per-task=2" in shown and "--time=01:00:00" in shown
+    batch = exp.create_database(db_nodes=1, db_identifier="b", batch=True)
+    batch.set_walltime("00:30:00")
+    assert batch.batch_settings.walltime == 1800  # type: ignore[attr-defined]
+    local = Experiment("loc", exp_path=tmp_path).create_database()
+    with pytest.raises(InvalidArgumentError, match="local launcher"):
+        local.set_walltime("00:10:00")
