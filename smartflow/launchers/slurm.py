@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -169,16 +170,83 @@ class SlurmScheduler:
         return ["scancel", job_id]
 
 
+class StepIds:
+    """Finds the Slurm ids of the steps a launcher started, by their unique names, for all of
+    them at once: one lookup round (an ``squeue`` of this user's jobs, and one ``squeue -s`` of
+    the allocations steps run in) serves every step that waits, so twenty steps started together
+    cost a couple of calls, not twenty."""
+
+    def __init__(self) -> None:
+        self._pending: set[tuple[str, str | None]] = set()
+        self._found: dict[tuple[str, str | None], str] = {}
+        self._lookup: anyio.Event | None = None
+
+    async def find(
+        self, name: str, allocation: str | None, running: Callable[[], bool]
+    ) -> str | None:
+        """The id of step ``name`` (in ``allocation``, or a job of its own), while ``running()``;
+        None if it was not found within :data:`IDENTIFY_TIMEOUT_S`."""
+        key = (name, allocation)
+        self._pending.add(key)
+        try:
+            delay = 0.05
+            with anyio.move_on_after(IDENTIFY_TIMEOUT_S):
+                while running():
+                    await self._round()
+                    if key in self._found:
+                        return self._found.pop(key)
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+            return None
+        finally:
+            self._pending.discard(key)
+            self._found.pop(key, None)
+
+    async def _round(self) -> None:
+        """Join the lookup under way, or make one for every step still pending."""
+        if self._lookup is not None:
+            await self._lookup.wait()
+            return
+        self._lookup = done = anyio.Event()
+        try:
+            await self._look_up(set(self._pending))
+        finally:
+            self._lookup = None
+            done.set()
+
+    async def _look_up(self, wanted: set[tuple[str, str | None]]) -> None:
+        allocations = sorted({a for _, a in wanted if a is not None})
+        commands = []
+        if any(a is None for _, a in wanted):
+            commands.append(["squeue", "-h", "--me", "-o", "%i|%j"])
+        if allocations:
+            commands.append(["squeue", "-h", "-s", "-j", ",".join(allocations), "-o", "%i|%j"])
+        for argv in commands:
+            try:
+                result = await run_command(argv)
+            except SchedulerError:
+                continue
+            for line in result.stdout.splitlines():
+                slurm_id, _, step = line.strip().partition("|")
+                in_job = base_id(slurm_id) if "." in slurm_id else None
+                key = (step, in_job)
+                if key in wanted:
+                    self._found[key] = slurm_id
+
+
 class SlurmStep(LocalProcess):
     """An ``srun`` child process. Its exit is its status; its Slurm id is looked up off the hot
     path (:meth:`identify`) for ``summary()`` and for the watchdog: a SIGKILLed srun ends a
     step inside an allocation, but not the job an srun outside one obtained for itself."""
 
-    def __init__(self, process: Process, name: str, allocation: str | None = None) -> None:
+    def __init__(
+        self, process: Process, name: str, ids: StepIds, allocation: str | None = None
+    ) -> None:
         super().__init__(process)
         self.name = name
         self.allocation = allocation or os.environ.get("SLURM_JOB_ID") or None
         self.slurm_id: str | None = None
+        self._ids = ids
 
     @property
     def job_id(self) -> str:
@@ -195,32 +263,11 @@ class SlurmStep(LocalProcess):
         """Find the step (inside an allocation) or job (outside one) by its unique name."""
         if not self.name:
             return None  # not an srun step (an mpirun one, say): there is nothing to find
-        delay = 0.05
-        with anyio.move_on_after(IDENTIFY_TIMEOUT_S):
-            while self.returncode is None:
-                found = await self._look_up()
-                if found is not None:
-                    self.slurm_id = found
-                    return "!" + json.dumps(["scancel", found])
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-        return None
-
-    async def _look_up(self) -> str | None:
-        if self.allocation is not None:
-            argv = ["squeue", "-h", "-s", "-j", self.allocation, "-o", "%i|%j"]
-        else:
-            argv = ["squeue", "-h", "--me", "-n", self.name, "-o", "%i|%j"]
-        try:
-            result = await run_command(argv)
-        except SchedulerError:
+        found = await self._ids.find(self.name, self.allocation, lambda: self.returncode is None)
+        if found is None:
             return None
-        ids = [
-            line.split("|", 1)[0]
-            for line in result.stdout.splitlines()
-            if line.partition("|")[2].strip() == self.name
-        ]
-        return ids[-1] if ids else None
+        self.slurm_id = found
+        return "!" + json.dumps(["scancel", found])
 
 
 class SlurmLauncher(Launcher):
@@ -229,6 +276,10 @@ class SlurmLauncher(Launcher):
 
     name = "slurm"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.step_ids = StepIds()
+
     def make_scheduler(self) -> SlurmScheduler:
         return SlurmScheduler()
 
@@ -236,9 +287,8 @@ class SlurmLauncher(Launcher):
     def start_step(self) -> StartJob:
         async def start(spec: ProcessSpec, truncate: bool) -> SlurmStep:
             process = await spawn(spec, truncate=truncate)
-            return SlurmStep(
-                process, srun_option(spec.argv, "job-name") or "", srun_option(spec.argv, "jobid")
-            )
+            name = srun_option(spec.argv, "job-name") or ""
+            return SlurmStep(process, name, self.step_ids, srun_option(spec.argv, "jobid"))
 
         return start
 
