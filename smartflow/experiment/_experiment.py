@@ -18,8 +18,8 @@ import anyio
 
 from smartflow import launchers
 from smartflow._log import get_logger
-from smartflow.client._secrets import forget_secret
-from smartflow.entities._perms import params_scalars
+from smartflow.client import forget_secret
+from smartflow.entities import params_scalars
 from smartflow.entities.ensemble import Ensemble
 from smartflow.entities.model import Model, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator

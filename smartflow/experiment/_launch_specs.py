@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from smartflow.client._env import env_names
+from smartflow.client import env_names
 from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator

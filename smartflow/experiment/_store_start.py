@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 
-from smartflow.client._secrets import remember_secret
+from smartflow.client import remember_secret
 from smartflow.entities.colocated import ColocatedDB
 from smartflow.entities.model import Model
 from smartflow.entities.orchestrator import Orchestrator
