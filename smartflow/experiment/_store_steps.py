@@ -313,17 +313,13 @@ def _step_argv(
 ) -> list[str]:
     """One task on one node through the launcher's run command, with the store's run args
     (``beside`` a reported shard: in its job and on its node)."""
-    cls = run_settings_class(db.launcher)
-    if beside is not None and beside.job is not None and issubclass(cls, SrunSettings):
-        settings: RunSettings = cls(exe, args, alloc=beside.job)
-    else:
-        settings = cls(exe, args)
+    settings = run_settings_class(db.launcher)(exe, args)
     settings.set_nodes(1)
     settings.set_tasks(1)
-    where = beside.node if beside is not None else None
-    where = where or (db.hosts[index % len(db.hosts)] if db.hosts else None)
-    if where is not None:
-        settings.set_hostlist(where)
+    if beside is not None:
+        _placed(settings, beside)
+    elif db.hosts:
+        settings.set_hostlist(db.hosts[index % len(db.hosts)])
     if beside is None:  # the shard's own step (its worker shares the shard's CPUs)
         if db.cpus > 1:
             settings.set_cpus_per_task(db.cpus)

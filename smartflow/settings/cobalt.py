@@ -35,16 +35,6 @@ class CobaltBatchSettings(BatchSettings):
         "project": "set_account", "A": "set_account", "proccount": "set_tasks",
     }  # fmt: skip
 
-    def __init__(
-        self,
-        nodes: int | None = None,
-        time: str | int | None = None,
-        queue: str | None = None,
-        account: str | None = None,
-        batch_args: dict[str, str | None] | None = None,
-    ) -> None:
-        super().__init__(nodes, time, queue, account, batch_args)
-
     def set_tasks(self, tasks: int) -> None:
         """``--proccount``."""
         self.tasks = _checks.count(tasks, "tasks")
