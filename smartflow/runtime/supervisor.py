@@ -257,7 +257,8 @@ class Supervisor:
             try:
                 subscriber.send_nowait(event)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                self._subscribers.remove(subscriber)
+                self._subscribers.remove(subscriber)  # its watcher left
+                subscriber.close()
         self._log.debug("status", entity=event.name, status=str(event.status))
 
 
