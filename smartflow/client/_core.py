@@ -143,6 +143,39 @@ class ClientCore:
             lambda: self._exists(f"poll_key {key!r}", raw), poll_frequency_ms, num_tries
         )
 
+    async def execute_command(
+        self, *args: bytes | str | int | float, key: str | bytes | None = None
+    ) -> object:
+        """Run one Redis command and return its reply (bytes, int, list or None), as redis-py's
+        ``execute_command`` does, for what the typed API does not cover (a Lua ``EVAL``, a
+        reliable queue's ``LMOVE``). On a cluster it runs on the shard serving ``key``
+        (default: the command's first argument), following MOVED/ASK; give ``key`` for
+        commands whose first argument is not a key (``EVAL script 1 key ...``). Keys are used
+        as given, never prefixed. An error reply raises :class:`~smartflow.errors.CommandError`.
+        A blocking command must block for less than the client's command timeout."""
+        if not args:
+            raise InvalidArgumentError("execute_command needs a command name")
+        for arg in args:
+            if isinstance(arg, bool) or not isinstance(arg, bytes | str | int | float):
+                raise UnsupportedTypeError(
+                    f"command arguments are bytes, str, int or float, got {type(arg).__name__}"
+                )
+        if key is not None and not isinstance(key, str | bytes):
+            raise UnsupportedTypeError(f"key must be a str or bytes, got {type(key).__name__}")
+        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        routing = key if key is not None else (args[1] if len(args) > 1 else b"")
+        if not isinstance(routing, bytes):
+            routing = str(routing).encode()
+        packed = pack_command(*args)  # type: ignore[arg-type]
+
+        async def run(conn: RespConnection) -> object:
+            await conn.send(packed)
+            reply = await conn.read_reply()
+            raise_for_error(reply, name.upper())
+            return reply
+
+        return await self._fast(name.upper(), routing, run)
+
     # -- key prefixing (plain methods: no I/O) --------------------------------------------------
 
     def set_data_source(self, source_id: str) -> None:
