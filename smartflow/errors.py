@@ -13,6 +13,15 @@ also derives from it, so generic ``except`` clauses keep working::
     │   └── MissingFileError (FileNotFoundError) a file named by an argument does not exist
     ├── ExperimentError                          misuse of an experiment's lifecycle
     ├── ValidationFailedError                    `smartflow validate` got a wrong answer
+    ├── BatchJobError                            a batch inference job could not finish (its
+    │   │                                        store was lost, its task managers kept dying)
+    │   └── JobCancelledError                    the job was cancelled before it finished
+    ├── LoadError                                a batch job's input could not be read (the
+    │                                            input's error record; smartflow.batch.loaders)
+    ├── PreprocessError                          the built-in image preprocessing failed
+    │                                            (smartflow.batch.images)
+    ├── OutputError                              a batch job's output file could not be
+    │                                            written (smartflow.batch.outputs)
     ├── LaunchError                              an entity could not be started
     │   ├── ExecutableNotFoundError
     │   └── SchedulerError                       a workload manager refused a job, or its command
@@ -64,6 +73,15 @@ class ExperimentError(SmartflowError):
 
 class ValidationFailedError(SmartflowError):
     """A step of ``smartflow validate`` ran but gave a wrong answer."""
+
+
+class BatchJobError(SmartflowError):
+    """A batch inference job could not finish: its store was lost, or its task managers kept
+    failing (the message says which, with the last error)."""
+
+
+class JobCancelledError(BatchJobError):
+    """The batch inference job was cancelled (``handle.cancel()``) before it finished."""
 
 
 class LaunchError(SmartflowError):

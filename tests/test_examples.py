@@ -64,3 +64,13 @@ def test_multiple_stores(tmp_path: Path) -> None:
     assert "The colocated db tensor is: [10 20 30 40]" in out
     assert "The tensor is [5 6 7 8] (found: True)" in out
     assert out.count("Orchestrator") == 5  # one single shard, three clustered, one co-located
+
+
+def test_batch_inference(tmp_path: Path) -> None:
+    out = _run_example("batch_inference.py", tmp_path)
+    assert "job-1: 400 records, 400/400 right, statuses=['ok']" in out
+    assert "job-1: 8 splits of 50 on 2 task managers" in out
+    assert "followed: job-2: 5/5 splits, 100/100 inputs" in out
+    for name in ("job-2", "job-3", "job-4"):
+        assert f"{name}: done, 100 records, 5 split files" in out
+    assert out.count("TaskManager") >= 4 and "Failed" not in out

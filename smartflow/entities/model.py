@@ -187,3 +187,14 @@ class Model(DBObjectMethods):
 
     def query_key_prefixing(self) -> bool:
         return self._key_prefixing
+
+
+@attrs.define(eq=False)
+class TaskManager(Model):
+    """A process of a batch inference job that pulls splits from the job's queue; the
+    :class:`~smartflow.batch.Dispatcher` creates and starts them (``<job>.tm<i>``)."""
+
+    #: The name of the job it serves.
+    job: str = ""
+
+    kind = "TaskManager"

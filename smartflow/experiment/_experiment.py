@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 
@@ -21,7 +21,7 @@ from smartflow._log import get_logger
 from smartflow.client import forget_secret
 from smartflow.entities import params_scalars
 from smartflow.entities.ensemble import Ensemble
-from smartflow.entities.model import Model, check_entity_name
+from smartflow.entities.model import Model, TaskManager, check_entity_name
 from smartflow.entities.orchestrator import DEFAULT_DB_IDENTIFIER, Orchestrator
 from smartflow.errors import ExperimentError, InvalidArgumentError, UnsupportedTypeError
 from smartflow.experiment import _launch_specs, _store_steps, _summary, generation
@@ -40,6 +40,9 @@ from smartflow.runtime.supervisor import StatusRecord, Supervisor, fail_requests
 from smartflow.settings import batch_settings_class, run_settings_class
 from smartflow.settings.run import BatchSettings, RunSettings
 from smartflow.status import Status
+
+if TYPE_CHECKING:
+    from smartflow.batch import Dispatcher
 
 
 class Experiment:
@@ -68,6 +71,8 @@ class Experiment:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._log = get_logger("experiment", experiment=name)
+        #: Called, in order, when the experiment closes (dispatchers end their jobs first).
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
         self._launching = Launching(
             self.exp_path,
             self._launcher,
@@ -199,6 +204,36 @@ class Experiment:
         self._registry.claim(ensemble, [name, *(m.name for m in ensemble.models)])
         return ensemble
 
+    def create_dispatcher(
+        self,
+        db: Orchestrator,
+        max_job_managers: int = 1,
+        max_task_managers: int = 8,
+        policy: str | Callable = "default",
+        run_args: dict[str, str] | None = None,
+    ) -> Dispatcher:
+        """A :class:`~smartflow.batch.Dispatcher` that runs batch inference jobs on ``db``
+        (a store of this experiment) with task managers this experiment launches: at most
+        ``max_job_managers`` jobs and ``max_task_managers`` task managers at once, split by
+        ``policy`` (``"default"``, ``"fixed"``, ``"bounded"``, ``"size_table"`` or a function).
+        ``run_args`` go to each task manager's run command (``srun`` options on Slurm)."""
+        from smartflow.batch import Dispatcher  # batch/ builds on the experiment
+
+        self._registry.check_owned(db)
+        if not isinstance(db, Orchestrator):
+            raise UnsupportedTypeError(f"db must be an Orchestrator, not {type(db).__name__}")
+        dispatcher = Dispatcher(self, db, max_job_managers, max_task_managers, policy, run_args)
+        self._on_close.append(dispatcher.aclose)
+        return dispatcher
+
+    def create_task_manager(self, name: str, job: str, run_settings: RunSettings) -> TaskManager:
+        """A task manager of batch job ``job`` (the Dispatcher creates them; its directory is
+        ``<exp_path>/<job>/<name>``)."""
+        check_entity_name(name)
+        tm = TaskManager(name, run_settings, path=self.exp_path / job / name, job=job)
+        self._registry.claim(tm, [name])
+        return tm
+
     def preview(self, *entities: Entity) -> str:
         """The exact commands, directories and environment that ``start`` would use."""
         store_vars = _launch_specs.stores_env(self._running_stores())
@@ -304,6 +339,21 @@ class Experiment:
         names = [r.name for r in self._table().values() if r.kind not in services]
         await self._launching.wait(names, interval, verbose)
 
+    async def wait(self, *entities: Entity, timeout: float | None = None) -> bool:  # noqa: ASYNC109 (a bounded wait users ask for, like wait_for_key)
+        """Wait until every process of ``entities`` has ended (stores' shards included);
+        False if ``timeout`` seconds passed first. Entities never started count as ended."""
+        names: list[str] = []
+        for entity in entities:
+            self._registry.check_owned(entity)
+            names += [n for n in process_names(entity) if n in self._table()]
+        if not names:
+            return True
+        assert self._supervisor is not None
+        with anyio.move_on_after(timeout):
+            await self._supervisor.wait_ended(names)
+            return True
+        return False
+
     async def watch(self) -> AsyncIterator[StatusEvent]:
         """Every status change from now on, as it happens; ends when the experiment closes."""
         self._ensure_supervisor()
@@ -314,6 +364,10 @@ class Experiment:
 
     async def aclose(self) -> None:
         """Stop everything this experiment started and close it; safe to call twice."""
+        closers, self._on_close = self._on_close, []
+        with anyio.CancelScope(shield=True):
+            for close in closers:
+                await close()
         self._closed = True
         task, supervisor = self._task, self._supervisor
         if task is None or supervisor is None:
