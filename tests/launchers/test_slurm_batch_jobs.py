@@ -14,7 +14,12 @@ import pytest
 from smartflow import Experiment, InferenceJob, Status
 from tests._support import until
 from tests.batch.workloads import SLOW_ENV, build_cnn, digits
-from tests.slurm_support import left_running, scancel_all, slurm_cluster  # noqa: F401
+from tests.slurm_support import (  # noqa: F401
+    left_running,
+    scancel_all,
+    slurm_cluster,
+    squeue_ids,
+)
 
 pytestmark = pytest.mark.usefixtures("slurm_cluster")
 
@@ -40,7 +45,7 @@ def task_manager_rows(exp: Experiment) -> dict[str, dict]:
 async def test_task_managers_run_as_slurm_steps_and_answer_every_input_once(
     exp: Experiment, tag: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(SLOW_ENV, "0.02")  # steps inherit the driver's environment
+    monkeypatch.setenv(SLOW_ENV, "0.2")  # steps inherit the driver's environment
     db = exp.create_database(db_identifier=f"{tag}db")
     await exp.start(db)
     dispatcher = exp.create_dispatcher(db, max_task_managers=2)
@@ -57,15 +62,18 @@ async def test_task_managers_run_as_slurm_steps_and_answer_every_input_once(
         keep_alive_interval=0.5,
     )
     handle = dispatcher.enqueue_job(job)
-    await until(
-        lambda: (
-            len(task_manager_rows(exp)) == 2
-            and all(r["status"] == str(Status.RUNNING) for r in task_manager_rows(exp).values())
-        ),
-        within=60,
-    )
+
+    async def both_are_slurm_jobs() -> bool:
+        """Both running, each under the Slurm id of its step (found once srun started it)."""
+        rows = task_manager_rows(exp)
+        known = await anyio.to_thread.run_sync(squeue_ids, tag)
+        return len(rows) == 2 and all(
+            r["status"] == str(Status.RUNNING) and str(r["job_id"]).split(".")[0] in known
+            for r in rows.values()
+        )
+
+    await until(both_are_slurm_jobs, within=60)
     (victim, row) = next(iter(task_manager_rows(exp).items()))
-    assert "." in str(row["job_id"])  # a step id, <job>.<step>
     # End the victim's step from outside (a node lost, a step killed): its split is re-run.
     await anyio.run_process(["scancel", "--signal=KILL", str(row["job_id"])])
     results = await handle.wait()
