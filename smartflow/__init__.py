@@ -9,9 +9,9 @@ application, a task manager) does not pay for importing the experiment, the laun
 batch dispatcher.
 """
 
-import importlib as _importlib
 import typing as _typing
 
+from smartflow._lazy import lazy_names as _lazy_names
 from smartflow.errors import (
     AuthenticationError as AuthenticationError,
 )
@@ -214,13 +214,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'smartflow' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_names("smartflow", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -12,8 +12,9 @@ Names are imported on first use, so a task manager (``python -m
 smartflow.batch.task_manager``) loads its pipeline without the dispatcher and the experiment.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from smartflow._lazy import lazy_names as _lazy_names
 
 if _typing.TYPE_CHECKING:
     from smartflow.batch.dispatcher import BatchJobHandle as BatchJobHandle
@@ -48,10 +49,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'smartflow.batch' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_names("smartflow.batch", _LAZY, globals())

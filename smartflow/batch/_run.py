@@ -85,6 +85,8 @@ class JobRun:
         self.began = time.monotonic()
         self.inputs_done = 0
         self.bar: Any = None
+        #: Task-manager slots taken at admission and not yet used by a started one.
+        self.unstarted = 0
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -99,32 +101,40 @@ class JobRun:
         if self.plan.num_splits == 0:
             return JobResults([], self._summary())
         granted = await self.dispatcher.admit(self.handle, self.plan)
+        self.began = time.monotonic()  # the job's time counts from here, not from the queue
+        self.unstarted = granted
         try:
-            return await self._run_admitted(model, granted)
+            await self._run_admitted(model)
+        except (ConnectionFailedError, ClientTimeoutError) as exc:
+            raise BatchJobError(
+                f"job {self.job.name!r} lost its store {self.dispatcher.db.name!r}: {exc}"
+            ) from exc
+        except CommandError as exc:
+            raise BatchJobError(f"job {self.job.name!r}: its store refused: {exc}") from exc
         finally:
+            self.dispatcher.release(self.unstarted)  # slots taken at admission, never used
+            self.unstarted = 0
             self.dispatcher.leave()
+        return await self._finish()
 
-    async def _run_admitted(self, model: bytes, granted: int) -> JobResults:
-        async with Client(address=",".join(self.dispatcher.db.get_address()),
-                          cluster=self.dispatcher.db.num_shards > 1) as client:  # fmt: skip
+    async def _run_admitted(self, model: bytes) -> None:
+        db = self.dispatcher.db
+        async with Client(address=",".join(db.get_address()), cluster=db.num_shards > 1) as client:
             queue = SplitQueue(client, self.job_id)
             finished = False
             try:
                 await self._publish(queue, client, model)
-                await self._start_first(granted)
+                await self._start_first()
                 await self._drive(queue)
                 finished = True
-            except (ConnectionFailedError, ClientTimeoutError) as exc:
-                raise BatchJobError(
-                    f"job {self.job.name!r} lost its store {self.dispatcher.db.name!r}: {exc}"
-                ) from exc
-            except CommandError as exc:
-                raise BatchJobError(f"job {self.job.name!r}: its store refused: {exc}") from exc
             finally:
                 with anyio.CancelScope(shield=True):
                     await self._clean_up(queue, client, finished)
+
+    async def _finish(self) -> JobResults:
         results = [r for r in self.records if r is not None]
-        assert len(results) == len(self.records), "every input is answered exactly once"
+        if len(results) != len(self.records):  # an invariant: every split answered once
+            raise BatchJobError(f"job {self.job.name!r} ended with unanswered inputs")
         summary = self._summary()
         if self.job.output is not None:
             self.outputs.append(
@@ -163,18 +173,20 @@ class JobRun:
 
     # -- task managers --------------------------------------------------------------------------
 
-    async def _start_first(self, granted: int) -> None:
+    async def _start_first(self) -> None:
         """Start the task managers whose slots the job was admitted with."""
-        d = self.dispatcher
+        granted, self.unstarted = self.unstarted, 0
         if granted < self.plan.num_task_managers:
             self.log.warning(
                 "task managers capped", asked=self.plan.num_task_managers, allowed=granted,
-                max_task_managers=d.max_task_managers,
+                max_task_managers=self.dispatcher.max_task_managers,
             )  # fmt: skip
         self.wanted = granted
         await self._start_task_managers(granted, reserved=True)
 
     async def _start_task_managers(self, wanted: int, reserved: bool = False) -> int:
+        """Start ``wanted`` task managers (their slots ``reserved`` already, or taken now as
+        far as the cap allows); returns how many started. On failure their slots are freed."""
         granted = wanted if reserved else self.dispatcher.reserve(wanted)
         if not granted:
             return 0

@@ -55,6 +55,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         client: SyncClient | None = None
+        last = time.monotonic()
         while not self._stop.is_set():
             try:
                 if client is None:
@@ -65,6 +66,10 @@ class Heartbeat:
                 if client is not None:
                     client.close()
                 client = None
+            now = time.monotonic()
+            if now - last > self._interval * HEARTBEAT_TTL_INTERVALS:  # evidence for a false death
+                self._log.warning("heartbeat late", gap_s=round(now - last, 3))
+            last = now
             self._stop.wait(self._interval)
         if client is not None:
             client.close()

@@ -13,6 +13,11 @@ from tests.batch.workloads import build_cnn, write_digit_pngs
 PREPROCESS = "tests.batch.workloads:preprocess_png"
 
 
+def exactly_once(results: list, n: int) -> None:
+    """One record per input position, in input order."""
+    assert [r.index for r in results] == list(range(n))
+
+
 @pytest.fixture
 def cnn() -> tuple[bytes, object]:
     return build_cnn()

@@ -27,15 +27,11 @@ from smartflow import (
 )
 from smartflow.batch import Dispatcher
 from tests._support import gone, pid_of, store_pid, summary_rows, until, wait_gone
-from tests.batch.conftest import PREPROCESS
+from tests.batch.conftest import PREPROCESS, exactly_once
 from tests.batch.stages import STRAGGLE_S, STRAGGLER
 from tests.batch.workloads import SLOW_ENV, corrupt_model, write_digit_pngs
 
 SLOW = "tests.batch.workloads:preprocess_slow"
-
-
-def exactly_once(results: list, n: int) -> None:
-    assert [r.index for r in results] == list(range(n))
 
 
 async def holder_of_a_split(raw: aioredis.Redis) -> str:

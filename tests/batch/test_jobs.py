@@ -14,13 +14,8 @@ import pytest
 from smartflow import Experiment, InferenceJob, Orchestrator, Status
 from smartflow.batch import Dispatcher, Progress
 from tests._support import summary_rows
-from tests.batch.conftest import PREPROCESS
+from tests.batch.conftest import PREPROCESS, exactly_once
 from tests.batch.workloads import digits
-
-
-def exactly_once(results: list, n: int) -> None:
-    """One record per input position, in order."""
-    assert [r.index for r in results] == list(range(n))
 
 
 def predictions(results: list) -> np.ndarray:
