@@ -36,6 +36,7 @@ from smartflow.errors import (
     ClientTimeoutError,
     CommandError,
     ConnectionFailedError,
+    ExperimentError,
     InvalidArgumentError,
     SmartflowError,
 )
@@ -91,6 +92,11 @@ class JobRun:
     # -- the run --------------------------------------------------------------------------------
 
     async def run(self) -> JobResults:
+        db = self.dispatcher.db
+        if not db.is_launched:
+            raise ExperimentError(
+                f"job {self.job.name!r}: store {db.name!r} is not running; start it first"
+            )
         model = await self._model_bytes()
         if self.job.via == "onnxruntime":  # a corrupt model fails here, before any TM starts
             await anyio.to_thread.run_sync(onnx_predict, model, 1)

@@ -266,3 +266,13 @@ async def test_bad_dispatcher_arguments_are_refused_and_change_nothing(
     with pytest.raises(UnsupportedTypeError, match="InferenceJob"):
         dispatcher.enqueue_job(["a.png"])
     assert not any(r["entity_type"] == "TaskManager" for r in experiment.summary("records"))
+
+
+async def test_a_job_on_a_store_never_started_is_refused(experiment: Experiment, cnn) -> None:
+    from smartflow import ExperimentError
+
+    db = experiment.create_database(db_identifier="idle")
+    dispatcher = experiment.create_dispatcher(db)
+    with pytest.raises(ExperimentError, match="not running"):
+        await dispatcher.run_job(InferenceJob(["a.png"], "early", model=cnn[0]))
+    assert dispatcher.task_managers_in_use == 0

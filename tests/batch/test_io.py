@@ -11,14 +11,12 @@ import pickle
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from smartflow.batch import loaders
 from smartflow.batch.images import PreprocessError, preprocess
 from smartflow.batch.loaders import LoadError, describe, function_name, load, resolve_function
 from smartflow.batch.outputs import (
@@ -45,40 +43,6 @@ class Stages:
 
 
 # -- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """An HTTP server over a fresh directory: (base URL, directory)."""
-    root = tmp_path / "www"
-    root.mkdir()
-    with _servers.http_server(root) as url:
-        yield url, root
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    with _servers.moto_s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
-    """A fresh bucket on the moto server, reached through the standard AWS environment only."""
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    # Nothing from this machine's ~/.aws may take part.
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    bucket = "test-" + request.node.name.lower().replace("_", "-")[:40]
-    client = loaders.s3_client()
-    client.create_bucket(Bucket=bucket)
-    yield client, bucket
-    loaders.close_s3_clients()
 
 
 def png_bytes(array: np.ndarray, fmt: str = "PNG") -> bytes:

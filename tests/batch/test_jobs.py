@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import shutil
 from contextlib import aclosing
 from pathlib import Path
 
@@ -270,3 +272,43 @@ def test_a_notebook_gets_a_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None
         assert bar is not None and bar.total == 7 and bar.desc == "bar"
     finally:
         bar.close()
+
+
+async def test_inputs_by_url_outputs_to_s3_as_npy(
+    dispatcher: Dispatcher, pngs, cnn, served, s3
+) -> None:
+    """http:// inputs loaded with a timeout (one of them missing: its error record), and each
+    split written to S3 (moto's server on 127.0.0.1, reached by the task managers' inherited
+    AWS environment) as records plus one .npy per model output."""
+    paths, labels = pngs
+    base, root = served
+    for path in paths[:12]:
+        await anyio.to_thread.run_sync(shutil.copy, path, root)
+    urls = [f"{base}/{Path(p).name}" for p in paths[:12]] + [f"{base}/missing.png"]
+    client, bucket = s3
+    job = InferenceJob(
+        urls,
+        "s3job",
+        model=cnn[0],
+        preprocess=PREPROCESS,
+        split_size=5,
+        output=f"s3://{bucket}/runs",
+        output_format="npy",
+        load_timeout=5,
+    )
+    results = await dispatcher.run_job(job)
+    exactly_once(results, 13)
+    assert results[12].status == "error" and "404" in results[12].error
+    assert (predictions(results)[:12] == labels[:12]).mean() > 0.9
+    listed = await anyio.to_thread.run_sync(
+        lambda: client.list_objects_v2(Bucket=bucket, Prefix="runs/s3job/")
+    )
+    names = sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"])
+    assert "split-00002.jsonl" in names and "split-00002.out0.npy" in names
+    assert "summary.json" in names
+    key = "runs/s3job/split-00000.out0.npy"
+    body = await anyio.to_thread.run_sync(
+        lambda: client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+    rows = np.load(io.BytesIO(body))
+    np.testing.assert_allclose(rows, np.stack([r.result[0] for r in results[:5]]), rtol=1e-6)
