@@ -19,17 +19,17 @@ from smartflow._lazy import lazy_names as _lazy_names
 if _typing.TYPE_CHECKING:
     from smartflow.batch.dispatcher import BatchJobHandle as BatchJobHandle
     from smartflow.batch.dispatcher import Dispatcher as Dispatcher
-    from smartflow.batch.dispatcher import Progress as Progress
     from smartflow.batch.job import InferenceJob as InferenceJob
     from smartflow.batch.job import JobResults as JobResults
     from smartflow.batch.job import JobSummary as JobSummary
+    from smartflow.batch.job import Progress as Progress
     from smartflow.batch.job import SplitTiming as SplitTiming
     from smartflow.batch.records import Result as Result
 
 _LAZY = {
     "BatchJobHandle": "smartflow.batch.dispatcher",
     "Dispatcher": "smartflow.batch.dispatcher",
-    "Progress": "smartflow.batch.dispatcher",
+    "Progress": "smartflow.batch.job",
     "InferenceJob": "smartflow.batch.job",
     "JobResults": "smartflow.batch.job",
     "JobSummary": "smartflow.batch.job",

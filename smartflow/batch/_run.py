@@ -23,10 +23,10 @@ import anyio
 
 from smartflow._log import get_logger
 from smartflow.batch import codec
-from smartflow.batch.job import InferenceJob, JobResults, JobSummary, SplitTiming
+from smartflow.batch.job import InferenceJob, JobResults, JobSummary, Progress, SplitTiming
 from smartflow.batch.outputs import write_split, write_summary
 from smartflow.batch.policies import Plan, plan_job
-from smartflow.batch.queue import SplitQueue
+from smartflow.batch.queue import Scan, SplitQueue
 from smartflow.batch.records import OK, Result
 from smartflow.batch.task_manager import DB_VAR, JOB_VAR, TM_VAR, onnx_predict
 from smartflow.client import Client
@@ -170,10 +170,12 @@ class JobRun:
             await client.set_model(spec["model_key"], model, "ONNX")
         size = self.plan.split_size
         inputs = self.job.inputs
-        payloads = [
-            codec.encode_split(first, inputs[first : first + size])
-            for first in range(0, len(inputs), size)
-        ]
+        payloads = await anyio.to_thread.run_sync(
+            lambda: [
+                codec.encode_split(first, inputs[first : first + size])
+                for first in range(0, len(inputs), size)
+            ]
+        )  # CPU work (arrays are archived): off the event loop
         await queue.publish(json.dumps(spec).encode(), model, payloads)
         self.log.info("job published", inputs=len(inputs), splits=len(payloads), split_size=size)
 
@@ -296,7 +298,7 @@ class JobRun:
         if look and self.live:
             scan = await queue.scan(list(self.live))
             if self.job.keep_alive:
-                await self._reap(queue, scan.alive)
+                await self._reap(queue, scan)
             if self.job.speculation and speculate:
                 await self._speculate(queue, scan)
         await self._replace()
@@ -311,16 +313,21 @@ class JobRun:
                 )
         return ""
 
-    async def _reap(self, queue: SplitQueue, alive: dict[str, bool]) -> None:
+    async def _reap(self, queue: SplitQueue, scan: Scan) -> None:
+        """Declare dead each task manager whose heartbeat expired. One that holds a split has
+        beaten (its first beat precedes its first take); one that holds none may still be
+        starting, so it gets STARTUP_GRACE_S before its first beat."""
         now = time.monotonic()
-        for name, beating in alive.items():
+        for name, beating in scan.alive.items():
             if beating:
                 self.seen_alive.add(name)
-            elif name in self.seen_alive or now - self.launched_at[name] > STARTUP_GRACE_S:
+                continue
+            started = name in self.seen_alive or scan.inflight.get(name)
+            if started or now - self.launched_at[name] > STARTUP_GRACE_S:
                 ttl = self.job.keep_alive_interval * 3
                 await self._declare_dead(queue, name, f"{name}: no heartbeat for {ttl:.1f} s")
 
-    async def _speculate(self, queue: SplitQueue, scan: Any) -> None:
+    async def _speculate(self, queue: SplitQueue, scan: Scan) -> None:
         total = self.plan.num_splits
         if not self.timings or len(self.done) < self.job.speculation_quantile * total:
             return
@@ -350,7 +357,7 @@ class JobRun:
         if split in self.done:
             return
         payload = await queue.take_result(split)
-        statuses, errors, rows, meta = codec.decode_result(payload)
+        statuses, errors, rows, meta = await anyio.to_thread.run_sync(codec.decode_result, payload)
         first = split * self.plan.split_size
         inputs = self.job.inputs
         records = [
@@ -379,9 +386,7 @@ class JobRun:
         if self.bar is not None:
             self.bar.update(1)
 
-    def _progress(self) -> Any:
-        from smartflow.batch.dispatcher import Progress
-
+    def _progress(self) -> Progress:
         return Progress(
             self.job.name, len(self.done), self.plan.num_splits, self.inputs_done,
             len(self.job.inputs), time.monotonic() - self.began, self.retries,

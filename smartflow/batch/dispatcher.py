@@ -18,51 +18,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import attrs
 
 from smartflow._checks import count
 from smartflow._log import get_logger
-from smartflow.batch.job import InferenceJob, JobResults, JobSummary
+from smartflow.batch._run import JobRun
+from smartflow.batch.job import InferenceJob, JobResults, JobSummary, Progress
 from smartflow.batch.policies import Plan, apply_caps, resolve_policy
 from smartflow.entities.orchestrator import Orchestrator
 from smartflow.errors import ExperimentError, JobCancelledError, UnsupportedTypeError
 
 if TYPE_CHECKING:
     from smartflow.experiment import Experiment
-
-
-@attrs.frozen
-class Progress:
-    """Where a job stands: splits and inputs done, rate and estimated time left."""
-
-    job: str
-    splits_done: int
-    splits: int
-    inputs_done: int
-    inputs: int
-    seconds: float
-    retries: int = 0
-    speculated: int = 0
-
-    @property
-    def inputs_per_s(self) -> float:
-        return self.inputs_done / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def eta_s(self) -> float | None:
-        rate = self.inputs_per_s
-        return (self.inputs - self.inputs_done) / rate if rate > 0 else None
-
-    @property
-    def finished(self) -> bool:
-        return self.splits_done == self.splits
-
-    def __str__(self) -> str:
-        eta = "?" if self.eta_s is None else f"{self.eta_s:.1f} s"
-        return (
-            f"{self.job}: {self.splits_done}/{self.splits} splits, {self.inputs_done}/"
-            f"{self.inputs} inputs, {self.inputs_per_s:.1f} inputs/s, ETA {eta}"
-        )
 
 
 class BatchJobHandle:
@@ -227,8 +193,6 @@ class Dispatcher:
                     tg.start_soon(self._run, handle)
 
     async def _run(self, handle: BatchJobHandle) -> None:
-        from smartflow.batch._run import JobRun  # the run needs the dispatcher's types
-
         results: JobResults | None = None
         error: BaseException | None = None
         try:

@@ -273,6 +273,40 @@ class JobSummary:
         return data
 
 
+@attrs.frozen
+class Progress:
+    """Where a job stands: splits and inputs done, rate and estimated time left."""
+
+    job: str
+    splits_done: int
+    splits: int
+    inputs_done: int
+    inputs: int
+    seconds: float
+    retries: int = 0
+    speculated: int = 0
+
+    @property
+    def inputs_per_s(self) -> float:
+        return self.inputs_done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.inputs_per_s
+        return (self.inputs - self.inputs_done) / rate if rate > 0 else None
+
+    @property
+    def finished(self) -> bool:
+        return self.splits_done == self.splits
+
+    def __str__(self) -> str:
+        eta = "?" if self.eta_s is None else f"{self.eta_s:.1f} s"
+        return (
+            f"{self.job}: {self.splits_done}/{self.splits} splits, {self.inputs_done}/"
+            f"{self.inputs} inputs, {self.inputs_per_s:.1f} inputs/s, ETA {eta}"
+        )
+
+
 class JobResults(list):  # type: ignore[type-arg]
     """The records of a job, one per input position, in input order; ``summary`` says how
     the job went."""

@@ -24,7 +24,7 @@ import numpy as np
 from smartflow._log import get_logger
 from smartflow.batch import codec
 from smartflow.batch.pipeline import Predict, Stages, run_split
-from smartflow.batch.queue import Fenced, JobOver, SplitQueue, heartbeat_command
+from smartflow.batch.queue import Fenced, JobOver, SplitQueue, Taken, heartbeat_command
 from smartflow.client import Client, SyncClient
 from smartflow.errors import InvalidModelError
 
@@ -126,6 +126,11 @@ async def serve(client: Client, job_id: str, tm: str, db_identifier: str) -> Non
         # then the TM holds no split, and the dispatcher waits for a first beat.
         if spec["keep_alive"]:
             interval = float(spec["keep_alive_interval"])
+            # The first beat is in the store before the first take: a TM holding a split
+            # without a heartbeat key has let it expire, and is dead.
+            await client.execute_command(
+                *heartbeat_command(queue, tm, interval * HEARTBEAT_TTL_INTERVALS)
+            )  # type: ignore[arg-type]
             heartbeat = Heartbeat(queue, tm, interval, db_identifier)
             heartbeat.start()
         await _take_splits(queue, tm, stages, predict, log)
@@ -136,7 +141,8 @@ async def serve(client: Client, job_id: str, tm: str, db_identifier: str) -> Non
     finally:
         stages.close()
         if heartbeat is not None:
-            heartbeat.stop()
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(heartbeat.stop)  # joins its thread
 
 
 async def _take_splits(queue: SplitQueue, tm: str, stages: Stages, predict: Predict, log) -> None:  # type: ignore[no-untyped-def]
@@ -144,16 +150,19 @@ async def _take_splits(queue: SplitQueue, tm: str, stages: Stages, predict: Pred
         taken = await queue.take(tm, TAKE_WAIT_S)
         if taken is None:
             continue
-        began = time.monotonic()
-        first, items = codec.decode_split(taken.payload)
-        statuses, errors, outputs = await anyio.to_thread.run_sync(
-            run_split, stages, predict, items
-        )
-        meta = {"tm": tm, "attempt": taken.attempt, "seconds": time.monotonic() - began}
-        won = await queue.finish(
-            tm, taken.split, codec.encode_result(statuses, errors, outputs, meta)
-        )
-        log.debug("split answered", split=taken.split, first=first, won=won)
+        answer = await anyio.to_thread.run_sync(_answer, stages, predict, taken, tm)
+        won = await queue.finish(tm, taken.split, answer)
+        log.debug("split answered", split=taken.split, won=won)
+
+
+def _answer(stages: Stages, predict: Predict, taken: Taken, tm: str) -> bytes:
+    """One split, decoded, run through the pipeline and encoded, in a worker thread (all of it
+    CPU work the event loop must not do)."""
+    began = time.monotonic()
+    _, items = codec.decode_split(taken.payload)
+    statuses, errors, outputs = run_split(stages, predict, items)
+    meta = {"tm": tm, "attempt": taken.attempt, "seconds": time.monotonic() - began}
+    return codec.encode_result(statuses, errors, outputs, meta)
 
 
 async def main() -> int:
