@@ -43,9 +43,9 @@ zero-padded to 3 x 48 x 192), predict in batches of 32 with onnxruntime at one i
    inside the task manager: decoding the split, the pipeline), the CPU per split of the driver
    (the dispatcher) and of the task manager (its CPU less a fresh interpreter's imports), and,
    measured here in the driver with nothing else running, the parts a split is made of: one
-   store round trip (a task manager makes two per split, take and finish; a dispatcher that
-   keeps up four: an empty LPOP, the BLPOP that wakes it, HGET, the tombstone HSET), the split
-   and result codecs, the pipeline run inline, one hop to a worker thread; and what starting a
+   store round trip (a busy task manager makes one per split, finish and the next take in one
+   script; a dispatcher that keeps up two: the BLPOP that wakes it, one collecting script), the
+   split and result codecs, the pipeline run inline, one hop to a worker thread; and what starting a
    task manager costs: a fresh interpreter importing the task manager's modules.
 Cells alternate who goes first across repeats (and across p); every number is the median of the
 repeats (3; ``--quick``: 1). The driver, the store and every worker share this host's cores: at
@@ -447,8 +447,8 @@ def print_tables(throughput: dict, overhead: dict, n: int, start_method: str) ->
     print(f"   a task manager's imports: fresh interpreters, cumulative{'wall':>23}{'CPU':>9}")
     for what, took in o["interpreter_start"].items():
         print(f"     {what:<67}{took['wall_s'] * ms:>9.1f}{took['cpu_s'] * ms:>9.1f}")
-    print("   parts of one split, measured in the driver, idle (per split the TM makes 2 round "
-          "trips, the dispatcher 4):")  # fmt: skip
+    print("   parts of one split, measured in the driver, idle (per split a busy TM makes 1 round "
+          "trip, the dispatcher 2):")  # fmt: skip
     for what, seconds in o["parts_s"].items():
         print(f"     {what:<72}{seconds * ms:>9.3f}")
 

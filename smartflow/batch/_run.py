@@ -272,8 +272,8 @@ class JobRun:
         while len(self.done) < total:
             now = time.monotonic()
             wait = max(0.0, min(next_watch, next_log) - now)
-            for split in await queue.next_finished(min(wait, WATCH_S)):
-                await self._collect(queue, split)
+            for split, payload in await queue.answered(min(wait, WATCH_S)):
+                await self._collect(split, payload)
             now = time.monotonic()
             if now >= next_watch:
                 next_watch = now + self._watch_interval()
@@ -353,10 +353,9 @@ class JobRun:
         size = self.plan.split_size
         return min(size, len(self.job.inputs) - split * size)
 
-    async def _collect(self, queue: SplitQueue, split: int) -> None:
+    async def _collect(self, split: int, payload: bytes) -> None:
         if split in self.done:
             return
-        payload = await queue.take_result(split)
         statuses, errors, rows, meta = await anyio.to_thread.run_sync(codec.decode_result, payload)
         first = split * self.plan.split_size
         inputs = self.job.inputs

@@ -17,7 +17,9 @@ clustered store too. A split goes through::
   is its next take: it exits.
 - Nothing is lost when a task manager dies: its in-flight list holds what it had taken.
 
-Results are read by the dispatcher and then replaced by an empty tombstone (the memory is freed,
+A busy task manager makes one round trip per split (*finish* and the next *take* in one script),
+and a dispatcher that keeps up two (a blocking pop, then one script that reads every answered
+split). Results are read by the dispatcher and then replaced by an empty tombstone (the memory is freed,
 and ``HSETNX`` still refuses a late writer).
 """
 
@@ -34,45 +36,74 @@ from smartflow.client import Client
 STOP = b"stop"
 RUNNING = b"running"
 
-_TAKE = b"""
-if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return {-1} end
-if redis.call('GET', KEYS[6]) ~= 'running' then return {-2} end
-while true do
-  local k = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
-  if not k then return {0} end
+#: The task manager's side, shared by its scripts. KEYS: 1 pending, 2 its in-flight list,
+#: 3 started, 4 attempts, 5 fenced, 6 state, 7 results, 8 splits, 9 finished; ARGV[1]: the TM.
+_TM_FUNCTIONS = b"""
+local function claim(k)
   if k == 'stop' then redis.call('LREM', KEYS[2], 1, k); return {-2} end
-  if redis.call('HEXISTS', KEYS[7], k) == 0 then
-    local t = redis.call('TIME')
-    redis.call('HSET', KEYS[3], k, t[1] * 1000 + math.floor(t[2] / 1000))
-    local attempt = redis.call('HINCRBY', KEYS[4], k, 1)
-    return {1, k, redis.call('HGET', KEYS[8], k), attempt}
+  if redis.call('HEXISTS', KEYS[7], k) == 1 then redis.call('LREM', KEYS[2], 1, k); return nil end
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[3], k, t[1] * 1000 + math.floor(t[2] / 1000))
+  local attempt = redis.call('HINCRBY', KEYS[4], k, 1)
+  return {1, k, redis.call('HGET', KEYS[8], k), attempt}
+end
+local function take()
+  if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return {-1} end
+  if redis.call('GET', KEYS[6]) ~= 'running' then return {-2} end
+  while true do
+    local k = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+    if not k then return {0} end
+    local taken = claim(k)
+    if taken then return taken end
   end
+end
+local function finish(k, payload)
+  if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return -1 end
   redis.call('LREM', KEYS[2], 1, k)
+  if redis.call('HSETNX', KEYS[7], k, payload) == 1 then
+    redis.call('HDEL', KEYS[3], k)
+    redis.call('HDEL', KEYS[8], k)
+    redis.call('RPUSH', KEYS[9], k)
+    return 1
+  end
+  return 0
 end
 """
-
-#: The same as _TAKE for a split a blocking LMOVE has already moved (ARGV[2]).
-_CLAIM = b"""
+_TAKE = _TM_FUNCTIONS + b"return take()"
+#: For a split a blocking LMOVE has already moved into the in-flight list (ARGV[2]).
+_CLAIM = (
+    _TM_FUNCTIONS
+    + b"""
 if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return {-1} end
-local k = ARGV[2]
-if k == 'stop' then redis.call('LREM', KEYS[2], 1, k); return {-2} end
-if redis.call('HEXISTS', KEYS[7], k) == 1 then redis.call('LREM', KEYS[2], 1, k); return {0} end
-local t = redis.call('TIME')
-redis.call('HSET', KEYS[3], k, t[1] * 1000 + math.floor(t[2] / 1000))
-local attempt = redis.call('HINCRBY', KEYS[4], k, 1)
-return {1, k, redis.call('HGET', KEYS[8], k), attempt}
+return claim(ARGV[2]) or {0}
 """
+)
+#: Answer split ARGV[2] with ARGV[3] and take the next one, in one round trip.
+_FINISH_TAKE = (
+    _TM_FUNCTIONS
+    + b"""
+local won = finish(ARGV[2], ARGV[3])
+if won == -1 then return {-1} end
+local taken = take()
+table.insert(taken, 1, won)
+return taken
+"""
+)
 
-_FINISH = b"""
-if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return -1 end
-redis.call('LREM', KEYS[2], 1, ARGV[2])
-if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  redis.call('HDEL', KEYS[5], ARGV[2])
-  redis.call('HDEL', KEYS[6], ARGV[2])
-  redis.call('RPUSH', KEYS[3], ARGV[2])
-  return 1
+#: The dispatcher's collection: the answered splits (ARGV[2], popped already by a blocking
+#: pop, then up to ARGV[1] more) with their results, each replaced by a tombstone.
+_COLLECT = b"""
+local ids = {}
+if ARGV[2] then table.insert(ids, ARGV[2]) end
+local more = redis.call('LPOP', KEYS[1], ARGV[1])
+if more then for _, k in ipairs(more) do table.insert(ids, k) end end
+local out = {}
+for _, k in ipairs(ids) do
+  table.insert(out, k)
+  table.insert(out, redis.call('HGET', KEYS[2], k))
+  redis.call('HSET', KEYS[2], k, '')
 end
-return 0
+return out
 """
 
 #: Fence a task manager declared dead and put its splits back at the front of pending; splits
@@ -183,22 +214,17 @@ class SplitQueue:
             await run("RPUSH", self.pending, *range(first, first + len(fields) // 2))
         await run("SET", self.state, RUNNING)
 
-    async def next_finished(self, wait_s: float) -> list[int]:
-        """Splits answered since the last call; waits up to ``wait_s`` seconds for one."""
-        run = self.client.execute_command
-        reply = await run("LPOP", self.finished, 1024)
+    async def answered(self, wait_s: float) -> list[tuple[int, bytes]]:
+        """Splits answered since the last call, with their results (the stored copies become
+        tombstones that keep refusing later writers); waits up to ``wait_s`` seconds for one."""
+        keys = [self.finished, self.results]
+        reply = await self._eval(_COLLECT, keys, 1024)
         if not reply and wait_s >= 0.001:  # BLPOP 0 would block for ever
-            popped = await run("BLPOP", self.finished, f"{wait_s:.3f}")
-            reply = [popped[1]] if popped else []  # type: ignore[index]
-        return [int(k) for k in reply or []]  # type: ignore[union-attr]
-
-    async def take_result(self, split: int) -> bytes:
-        """A split's result; the stored copy is replaced by a tombstone that keeps refusing
-        later writers."""
-        run = self.client.execute_command
-        payload = await run("HGET", self.results, split)
-        await run("HSET", self.results, split, b"")
-        return payload  # type: ignore[return-value]
+            popped = await self.client.execute_command("BLPOP", self.finished, f"{wait_s:.3f}")
+            if popped:
+                reply = await self._eval(_COLLECT, keys, 1024, popped[1])  # type: ignore[index]
+        pairs = reply or []
+        return [(int(pairs[i]), pairs[i + 1]) for i in range(0, len(pairs), 2)]  # type: ignore[index,arg-type]
 
     async def fail_split(self, split: int, payload: bytes) -> bool:
         """Answer a split with ``payload`` (its inputs' errors) unless someone has answered."""
@@ -252,34 +278,39 @@ class SplitQueue:
 
     # -- the task manager's side ----------------------------------------------------------------
 
-    def _take_keys(self, tm: str) -> list[str]:
+    def _tm_keys(self, tm: str) -> list[str]:
         return [
             self.pending, self.inflight(tm), self.started, self.attempts, self.fenced,
-            self.state, self.results, self.splits,
+            self.state, self.results, self.splits, self.finished,
         ]  # fmt: skip
 
     async def take(self, tm: str, wait_s: float) -> Taken | None:
         """The next split for ``tm``; waits up to ``wait_s`` when none is queued (None then).
         Raises :class:`Fenced` or :class:`JobOver` when the task manager must stop."""
-        reply = await self._eval(_TAKE, self._take_keys(tm), tm)
+        reply = await self._eval(_TAKE, self._tm_keys(tm), tm)
+        return await self._taken_or_wait(tm, reply, wait_s)
+
+    async def finish_and_take(
+        self, tm: str, split: int, payload: bytes, wait_s: float
+    ) -> tuple[bool, Taken | None]:
+        """Answer ``split`` (False: another answer came first, this one is dropped) and take
+        the next split, in one round trip while splits are queued."""
+        reply = await self._eval(_FINISH_TAKE, self._tm_keys(tm), tm, split, payload)
+        if reply[0] == -1:  # type: ignore[index]
+            raise Fenced(tm)
+        # The answer is stored before the take: a JobOver raised by the take loses nothing.
+        won = reply[0] == 1  # type: ignore[index]
+        return won, await self._taken_or_wait(tm, reply[1:], wait_s)  # type: ignore[index]
+
+    async def _taken_or_wait(self, tm: str, reply: object, wait_s: float) -> Taken | None:
         if reply[0] == 0 and wait_s > 0:  # type: ignore[index]
             moved = await self.client.execute_command(
                 "BLMOVE", self.pending, self.inflight(tm), "LEFT", "RIGHT", f"{wait_s:.3f}"
             )
             if moved is None:
                 return None
-            reply = await self._eval(_CLAIM, self._take_keys(tm), tm, moved)  # type: ignore[arg-type]
+            reply = await self._eval(_CLAIM, self._tm_keys(tm), tm, moved)  # type: ignore[arg-type]
         return _taken(reply)
-
-    async def finish(self, tm: str, split: int, payload: bytes) -> bool:
-        """Answer ``split``; False when another answer came first (this one is dropped)."""
-        keys = [
-            self.results, self.inflight(tm), self.finished, self.fenced, self.started, self.splits,
-        ]  # fmt: skip
-        won = await self._eval(_FINISH, keys, tm, split, payload)
-        if won == -1:
-            raise Fenced(tm)
-        return won == 1
 
     async def read_spec(self) -> tuple[bytes, bytes]:
         """The job's spec and model bytes."""

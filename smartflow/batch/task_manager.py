@@ -146,13 +146,15 @@ async def serve(client: Client, job_id: str, tm: str, db_identifier: str) -> Non
 
 
 async def _take_splits(queue: SplitQueue, tm: str, stages: Stages, predict: Predict, log) -> None:  # type: ignore[no-untyped-def]
+    taken = None
     while True:
-        taken = await queue.take(tm, TAKE_WAIT_S)
         if taken is None:
+            taken = await queue.take(tm, TAKE_WAIT_S)
             continue
         answer = await anyio.to_thread.run_sync(_answer, stages, predict, taken, tm)
-        won = await queue.finish(tm, taken.split, answer)
-        log.debug("split answered", split=taken.split, won=won)
+        split = taken.split
+        won, taken = await queue.finish_and_take(tm, split, answer, TAKE_WAIT_S)
+        log.debug("split answered", split=split, won=won)
 
 
 def _answer(stages: Stages, predict: Predict, taken: Taken, tm: str) -> bytes:
