@@ -527,3 +527,21 @@ def test_dead_driver_leaves_no_redis_server(tmp_path: Path, signum: int) -> None
                 stream.close()
         if redis_pid is not None and alive(redis_pid):
             os.kill(redis_pid, signal.SIGKILL)
+
+
+async def test_wait_returns_when_entities_end_or_false_at_its_timeout(tmp_path: Path) -> None:
+    async with Experiment("waiting", exp_path=tmp_path) as exp:
+        quick = exp.create_model("quick", exp.create_run_settings(sys.executable, ["-c", "0"]))
+        slow = exp.create_model(
+            "slow", exp.create_run_settings(sys.executable, ["-c", "import time; time.sleep(30)"])
+        )
+        never = exp.create_model("never", exp.create_run_settings(sys.executable, ["-c", "0"]))
+        assert await exp.wait(never) is True  # never started: nothing to wait for
+        await exp.start(quick, slow, block=False)
+        assert await exp.wait(quick, timeout=30) is True
+        assert await exp.get_status(quick) == [Status.COMPLETED]
+        began = time.monotonic()
+        assert await exp.wait(slow, timeout=0.3) is False
+        assert time.monotonic() - began < 5
+        await exp.stop(slow)
+        assert await exp.wait(slow, timeout=30) is True

@@ -219,9 +219,9 @@ class Experiment:
         ``run_args`` go to each task manager's run command (``srun`` options on Slurm)."""
         from smartflow.batch import Dispatcher  # batch/ builds on the experiment
 
-        self._registry.check_owned(db)
         if not isinstance(db, Orchestrator):
             raise UnsupportedTypeError(f"db must be an Orchestrator, not {type(db).__name__}")
+        self._registry.check_owned(db)
         dispatcher = Dispatcher(self, db, max_job_managers, max_task_managers, policy, run_args)
         self._on_close.append(dispatcher.aclose)
         return dispatcher

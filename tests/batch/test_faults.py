@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from smartflow import (
     BatchJobError,
     Experiment,
+    ExperimentError,
     InferenceJob,
     InvalidArgumentError,
     InvalidModelError,
@@ -262,6 +263,11 @@ async def test_bad_dispatcher_arguments_are_refused_and_change_nothing(
         experiment.create_dispatcher(store, max_task_managers=0)
     with pytest.raises(UnsupportedTypeError, match="max_job_managers"):
         experiment.create_dispatcher(store, max_job_managers="2")
+    with pytest.raises(UnsupportedTypeError, match="Orchestrator"):
+        experiment.create_dispatcher("127.0.0.1:6379")
+    async with Experiment("other", exp_path=experiment.exp_path / "other") as other:
+        with pytest.raises(ExperimentError, match="not created by"):
+            other.create_dispatcher(store)
     dispatcher = experiment.create_dispatcher(store)
     with pytest.raises(UnsupportedTypeError, match="InferenceJob"):
         dispatcher.enqueue_job(["a.png"])
@@ -269,8 +275,6 @@ async def test_bad_dispatcher_arguments_are_refused_and_change_nothing(
 
 
 async def test_a_job_on_a_store_never_started_is_refused(experiment: Experiment, cnn) -> None:
-    from smartflow import ExperimentError
-
     db = experiment.create_database(db_identifier="idle")
     dispatcher = experiment.create_dispatcher(db)
     with pytest.raises(ExperimentError, match="not running"):
