@@ -243,7 +243,7 @@ def medians(runs: list[dict]) -> dict:
 
 def inline_seconds(model: bytes, x: np.ndarray, reps: int) -> float:
     """The per-split work done inline: one run of the tiny model on the stacked input."""
-    predict, _ = onnx_predict(model, THREADS)
+    predict = onnx_predict(model, THREADS)
     for _ in range(20):
         predict(np.stack([x]))
     return median_of(lambda: predict(np.stack([x])), reps)
@@ -294,7 +294,7 @@ async def breakdown(client: Client, model: bytes, x: np.ndarray) -> dict[str, fl
     """Seconds (medians) of the parts one tiny split is made of, measured here in the driver."""
     job = InferenceJob([x], "probe", model=model, load_concurrency=LOAD_CONCURRENCY)
     stages = Stages(job.stage_spec())
-    predict, _ = onnx_predict(model, THREADS)
+    predict = onnx_predict(model, THREADS)
     statuses, errors, outputs = run_split(stages, predict, [x])
     meta = {"tm": "probe.tm1", "attempt": 1, "seconds": 0.001}
     result = codec.encode_result(statuses, errors, outputs, meta)

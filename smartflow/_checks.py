@@ -86,6 +86,26 @@ def function_source(function: object, what: str) -> str:
         ) from exc
 
 
+def positive(value: object, what: str, unit: str = "") -> float:
+    """A number > 0 (``unit`` names it in the message: "seconds"); a bool is not one, and NaN
+    is not > 0."""
+    rule = f"a number of {unit} > 0" if unit else "a number > 0"
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise UnsupportedTypeError(f"{what} must be {rule}, got {type(value).__name__} {value!r}")
+    if not value > 0:
+        raise InvalidArgumentError(f"{what} must be {rule}, got {value!r}")
+    return float(value)
+
+
+def choice(value: object, what: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (a str of another value is a bad value, not a str a type error)."""
+    if not isinstance(value, str):
+        raise UnsupportedTypeError(f"{what} must be a str, got {type(value).__name__}")
+    if value not in choices:
+        raise InvalidArgumentError(f"{what} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 def at_least_zero(value: object, what: str) -> int:
     """An int >= 0 (a bool is not one)."""
     return integer(value, what, at_least=0)

@@ -393,12 +393,11 @@ class JobRun:
         )  # fmt: skip
 
     def _summary(self) -> JobSummary:
-        plan = getattr(self, "plan", None)
         return JobSummary(
             job=self.job.name,
             inputs=len(self.job.inputs),
-            splits=plan.num_splits if plan else 0,
-            split_size=plan.split_size if plan else 0,
+            splits=self.plan.num_splits,
+            split_size=self.plan.split_size,
             seconds=time.monotonic() - self.began,
             task_managers=[tm.name for tm in self.all_tms],
             retries=self.retries,

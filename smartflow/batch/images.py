@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from smartflow._checks import choice
 from smartflow.errors import InvalidArgumentError, SmartflowError, UnsupportedTypeError
 
 #: Pillow modes :func:`preprocess` converts images to.
@@ -54,8 +55,8 @@ def preprocess(
     error), :class:`~smartflow.errors.InvalidArgumentError` /
     :class:`~smartflow.errors.UnsupportedTypeError` for bad options."""
     size = _size(size)
-    mode = _choice(mode, MODES, "mode")
-    layout = _choice(layout, LAYOUTS, "layout")
+    mode = choice(mode, "mode", MODES)
+    layout = choice(layout, "layout", LAYOUTS)
     out_dtype = _dtype(dtype)
     scale = _number(scale, "scale")
     mean_arr = _per_channel(mean, "mean")
@@ -95,14 +96,6 @@ def _size(size: object) -> tuple[int, int] | None:
     if not all(n >= 1 for n in size):
         raise InvalidArgumentError(f"{rule}, got {size!r}")
     return int(size[0]), int(size[1])
-
-
-def _choice(value: object, choices: tuple[str, ...], what: str) -> str:
-    if not isinstance(value, str):
-        raise UnsupportedTypeError(f"{what} must be a str, got {type(value).__name__}")
-    if value not in choices:
-        raise InvalidArgumentError(f"{what} must be one of {', '.join(choices)}; got {value!r}")
-    return value
 
 
 def _dtype(dtype: object) -> np.dtype:

@@ -9,6 +9,7 @@ model's bytes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -18,15 +19,15 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from smartflow._checks import at_least_zero, choice, positive
 from smartflow._checks import count as _count
 from smartflow.batch.loaders import function_name, resolve_function
-from smartflow.batch.outputs import OutputTarget, parse_output
+from smartflow.batch.outputs import FORMATS, OutputTarget, parse_output
 from smartflow.errors import InvalidArgumentError, MissingFileError, UnsupportedTypeError
 
 #: Job names become task-manager names (``<job>.tm3``), directories and key tags.
 _JOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 VIAS = ("onnxruntime", "store")
-OUTPUT_FORMATS = ("jsonl", "npy")
 
 
 def _job_name(value: object) -> str:
@@ -93,31 +94,13 @@ def _optional_count(value: object, what: str) -> int | None:
     return None if value is None else _count(value, what)
 
 
-def _seconds(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UnsupportedTypeError(f"{what} must be a number of seconds, not {value!r}")
-    if not value > 0:
-        raise InvalidArgumentError(f"{what} must be > 0 seconds, got {value!r}")
-    return float(value)
-
-
 def _flag(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise UnsupportedTypeError(f"{what} must be True or False, not {value!r}")
     return value
 
 
-def _choice(value: object, what: str, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise UnsupportedTypeError(f"{what} must be a str, not {type(value).__name__}")
-    if value not in choices:
-        raise InvalidArgumentError(f"{what} {value!r} must be one of {', '.join(choices)}")
-    return value
-
-
 def _json_dict(value: object, what: str) -> dict[str, Any]:
-    import json
-
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
@@ -130,14 +113,6 @@ def _json_dict(value: object, what: str) -> dict[str, Any]:
             f"JSON ({exc})"
         ) from exc
     return dict(value)
-
-
-def _retries(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UnsupportedTypeError(f"max_split_retries must be an int, not {value!r}")
-    if value < 0:
-        raise InvalidArgumentError(f"max_split_retries must be >= 0, got {value}")
-    return value
 
 
 class InferenceJob:
@@ -192,25 +167,23 @@ class InferenceJob:
         self.batch_size = _count(batch_size, "batch_size")
         self.speculation = _flag(speculation, "speculation")
         self.keep_alive = _flag(keep_alive, "keep_alive")
-        self.keep_alive_interval = _seconds(keep_alive_interval, "keep_alive_interval")
-        self.max_split_retries = _retries(max_split_retries)
+        self.keep_alive_interval = positive(keep_alive_interval, "keep_alive_interval", "seconds")
+        self.max_split_retries = at_least_zero(max_split_retries, "max_split_retries")
         self.output: OutputTarget | None = parse_output(output)
-        self.via = _choice(via, "via", VIAS)
-        self.output_format = _choice(output_format, "output_format", OUTPUT_FORMATS)
+        self.via = choice(via, "via", VIAS)
+        self.output_format = choice(output_format, "output_format", FORMATS)
         self.load_concurrency = _count(load_concurrency, "load_concurrency")
-        self.load_timeout = _seconds(load_timeout, "load_timeout")
-        if isinstance(preprocess_processes, bool) or not isinstance(preprocess_processes, int):
-            raise UnsupportedTypeError("preprocess_processes must be an int")
-        if preprocess_processes < 0:
-            raise InvalidArgumentError("preprocess_processes must be >= 0 (0: threads)")
-        self.preprocess_processes = preprocess_processes
+        self.load_timeout = positive(load_timeout, "load_timeout", "seconds")
+        self.preprocess_processes = at_least_zero(preprocess_processes, "preprocess_processes")
         self.intra_op_threads = _count(intra_op_threads, "intra_op_threads")
-        quantile = _seconds(speculation_quantile, "speculation_quantile")
+        quantile = positive(speculation_quantile, "speculation_quantile")
         if quantile > 1:
             raise InvalidArgumentError("speculation_quantile is a fraction in (0, 1]")
         self.speculation_quantile = quantile
-        self.speculation_multiplier = _seconds(speculation_multiplier, "speculation_multiplier")
-        self.speculation_min_runtime = _seconds(speculation_min_runtime, "speculation_min_runtime")
+        self.speculation_multiplier = positive(speculation_multiplier, "speculation_multiplier")
+        self.speculation_min_runtime = positive(
+            speculation_min_runtime, "speculation_min_runtime", "seconds"
+        )
 
     def __repr__(self) -> str:
         return f"InferenceJob({self.name!r}, {len(self.inputs)} inputs)"

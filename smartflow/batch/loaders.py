@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from smartflow._checks import positive
 from smartflow.errors import InvalidArgumentError, SmartflowError, UnsupportedTypeError
 
 #: Schemes :func:`load` reads; any other ``scheme://`` input is refused.
@@ -155,7 +156,7 @@ def load(item: object, timeout: float = 30.0) -> bytes | np.ndarray:
     body after at most about twice that; response headers have the per-operation limit only).
     Raises :class:`LoadError` naming the input and the
     cause; a bad ``timeout`` is an :class:`~smartflow.errors.InvalidArgumentError`."""
-    timeout = _positive_seconds(timeout)
+    timeout = positive(timeout, "timeout", "seconds")
     if isinstance(item, np.ndarray):
         return item
     if isinstance(item, bytes):
@@ -183,16 +184,6 @@ def load(item: object, timeout: float = 30.0) -> bytes | np.ndarray:
         f"cannot load {item!r}: unsupported scheme {scheme!r} (supported: "
         f"{', '.join(SCHEMES)}, or a local path)"
     )
-
-
-def _positive_seconds(value: object) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise UnsupportedTypeError(
-            f"timeout must be a number of seconds, got {type(value).__name__} {value!r}"
-        )
-    if not value > 0:  # also refuses NaN
-        raise InvalidArgumentError(f"timeout must be > 0 seconds, got {value!r}")
-    return float(value)
 
 
 def _read_file(item: object, path: str) -> bytes:

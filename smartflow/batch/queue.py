@@ -17,10 +17,10 @@ clustered store too. A split goes through::
   is its next take: it exits.
 - Nothing is lost when a task manager dies: its in-flight list holds what it had taken.
 
-A busy task manager makes one round trip per split (*finish* and the next *take* in one script),
-and a dispatcher that keeps up two (a blocking pop, then one script that reads every answered
-split). Results are read by the dispatcher and then replaced by an empty tombstone (the memory is freed,
-and ``HSETNX`` still refuses a late writer).
+A busy task manager makes one round trip per split (*finish* and the next *take* in one
+script), and a dispatcher that keeps up two (a blocking pop, then one script that reads every
+answered split). Results read by the dispatcher are replaced by an empty tombstone (the memory
+is freed, and ``HSETNX`` still refuses a late writer).
 """
 
 from __future__ import annotations

@@ -75,8 +75,8 @@ class Heartbeat:
             client.close()
 
 
-def onnx_predict(model: bytes, threads: int) -> tuple[Predict, int]:
-    """An in-process onnxruntime session; returns how to run it and how many outputs it has."""
+def onnx_predict(model: bytes, threads: int) -> Predict:
+    """An in-process onnxruntime session, as the function that runs it on a batch."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -92,7 +92,7 @@ def onnx_predict(model: bytes, threads: int) -> tuple[Predict, int]:
         feed = batch if isinstance(batch, dict) else {names[0]: batch}
         return session.run(None, feed)
 
-    return predict, len(session.get_outputs())
+    return predict
 
 
 def store_predict(client: Client, model_key: str) -> Predict:
@@ -118,7 +118,7 @@ async def serve(client: Client, job_id: str, tm: str, db_identifier: str) -> Non
         if spec["via"] == "store":
             predict = store_predict(client, spec["model_key"])
         else:
-            predict, _ = await anyio.to_thread.run_sync(
+            predict = await anyio.to_thread.run_sync(
                 onnx_predict, model, int(spec["intra_op_threads"])
             )
         # Beating starts once the imports and the session are done: an import holds the

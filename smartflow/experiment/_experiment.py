@@ -229,7 +229,6 @@ class Experiment:
     def create_task_manager(self, name: str, job: str, run_settings: RunSettings) -> TaskManager:
         """A task manager of batch job ``job`` (the Dispatcher creates them; its directory is
         ``<exp_path>/<job>/<name>``)."""
-        check_entity_name(name)
         tm = TaskManager(name, run_settings, path=self.exp_path / job / name, job=job)
         self._registry.claim(tm, [name])
         return tm
