@@ -7,7 +7,7 @@ import sys
 
 import anyio
 
-from smartflow import __version__, launchers
+from smartflow import __version__, _native, launchers
 from smartflow._validate import Step, validate
 from smartflow.errors import SmartflowError, StoreBinaryNotFoundError, StoreStartError
 from smartflow.store.binary import INSTALL_HELP, find_redis_server, server_version
@@ -40,6 +40,8 @@ def _info() -> int:
         print("onnxruntime: not installed")
     found, why = launchers.detect()
     print(f'launcher="auto": {found} ({why})')
+    native = _native.find_native()
+    print("\n".join(native.lines()) if native else _native.NOT_FOUND)
     return 0
 
 
@@ -78,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``smartflow info`` or ``smartflow validate``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="smartflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info", help="versions, and the redis-server smartflow will run")
+    sub.add_parser(
+        "info",
+        help="versions, the redis-server smartflow will run, and where the native clients are",
+    )
     check = sub.add_parser(
         "validate",
         help="start a store, move a tensor, run a model next to it, stop: each step timed",
