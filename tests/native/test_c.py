@@ -1,0 +1,236 @@
+"""SmartRedis's C API (clients/include/c_client.h, c_dataset.h over libsmartflow) against real
+stores: programs/c/sf_check.c, compiled with ``gcc -std=c99 -Wall -Wextra -Werror`` against the
+installed prefix and launched as Models, on a single store and on a 3-shard cluster. Each
+subcommand prints one JSON line last (after any log lines)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from smartflow import Client, ClientConfig, DataSet, Experiment, Orchestrator
+from tests.native.conftest import PROGRAMS, Native, run_program
+
+PROGRAM = PROGRAMS / "c" / "sf_check.c"
+STRICT = ("-Wextra", "-Werror")
+DTYPES = ("float64", "float32", "int8", "int16", "int32", "int64", "uint8", "uint16")
+FULL_SHAPE = (2, 3, 4, 5)
+#: Values over this many bytes are chunked, by Python (its config) and by C (its environment).
+CHUNK_BYTES = 100_000
+ENV = {"SMARTFLOW_CHUNK_BYTES": str(CHUNK_BYTES)}
+
+
+def c_values(dtype: str, rank: int) -> np.ndarray:
+    """What sf_check.c's put writes: element i (C order) is set_at(i)."""
+    shape = FULL_SHAPE[:rank]
+    i = np.arange(int(np.prod(shape)), dtype=np.int64)
+    values = {
+        "float64": i + 0.5,
+        "float32": i.astype(np.float32) + np.float32(0.25),
+        "int8": i % 100,
+        "int16": i,
+        "int32": i,
+        "int64": i * 1_000_000_007,
+        "uint8": i % 200,
+        "uint16": i,
+    }[dtype]
+    return np.asarray(values).astype(dtype).reshape(shape)
+
+
+def last_json(stdout: str) -> dict:
+    """The program's result: its last JSON line (log lines go to stdout too, as SmartRedis)."""
+    return json.loads([line for line in stdout.splitlines() if line.startswith("{")][-1])
+
+
+def python_client(db: Orchestrator) -> Client:
+    clustered = len(db.get_address()) > 1
+    config = ClientConfig(max_value_bytes=CHUNK_BYTES)
+    return Client(address=db.get_address()[0], cluster=clustered, config=config)
+
+
+@pytest.fixture(params=["single", "cluster"])
+async def db(request: pytest.FixtureRequest, experiment: Experiment) -> Orchestrator:
+    store = experiment.create_database(db_nodes=1 if request.param == "single" else 3)
+    await experiment.start(store)
+    return store
+
+
+async def test_python_put_c_get_every_dtype_and_rank(
+    native: Native, experiment: Experiment, db: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    rng = np.random.default_rng(0)
+    names, wanted = [], {}
+    async with python_client(db) as client:
+        for dtype in DTYPES:
+            for rank in range(1, 5):
+                shape = FULL_SHAPE[:rank]
+                value = (rng.standard_normal(shape) * 50).astype(dtype)
+                name = f"py_{dtype}_{rank}"
+                await client.put_tensor(name, value)
+                names.append(name)
+                wanted[name] = value
+        chunked = rng.standard_normal((200, 100))  # 160,000 bytes: a list of chunks
+        await client.put_tensor("py_chunked", chunked)
+        assert await client.execute_command("TYPE", "py_chunked") in ("list", b"list")
+    names.append("py_chunked")
+    wanted["py_chunked"] = chunked
+    result = last_json((await run_program(experiment, exe, "get", *names, env=ENV)).check())
+    for name, value in wanted.items():
+        got = result[name]
+        assert tuple(got["shape"]) == value.shape, name
+        np.testing.assert_array_equal(np.array(got["values"], dtype=value.dtype), value.ravel())
+    assert result["py_float64_1"]["type"] == 1 and result["py_uint16_4"]["type"] == 8
+
+
+async def test_c_put_python_get(native: Native, experiment: Experiment, db: Orchestrator) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    assert last_json((await run_program(experiment, exe, "put", env=ENV)).check()) == {"ok": True}
+    async with python_client(db) as client:
+        for dtype in DTYPES:
+            for rank in range(1, 5):
+                got = await client.get_tensor(f"c_{dtype}_{rank}")
+                want = c_values(dtype, rank)
+                assert got.dtype == want.dtype and got.shape == want.shape, (dtype, rank)
+                np.testing.assert_array_equal(got, want)
+        rows = np.array([[1.0, 2, 3], [4, 5, 6]])
+        # Nested pointers, and a column-major buffer: a(i,j) is x[i-1, j-1], same shape.
+        np.testing.assert_array_equal(await client.get_tensor("c_nested"), rows)
+        np.testing.assert_array_equal(await client.get_tensor("c_fortran"), rows)
+
+
+async def test_chunked_tensors_both_ways(
+    native: Native, experiment: Experiment, db: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    env = {"SMARTFLOW_CHUNK_BYTES": "512"}  # rank-4 tensors of 8-byte types (1,024 bytes) chunk
+    (await run_program(experiment, exe, "put", name="put_chunked", env=env)).check()
+    async with python_client(db) as client:
+        assert await client.execute_command("TYPE", "c_float64_4") in ("list", b"list")
+        np.testing.assert_array_equal(
+            await client.get_tensor("c_float64_4"), c_values("float64", 4)
+        )
+        np.testing.assert_array_equal(await client.get_tensor("c_int64_4"), c_values("int64", 4))
+        await client.put_tensor("py_big", np.arange(30_000, dtype=np.float64))  # 240 kB: chunked
+        assert await client.execute_command("TYPE", "py_big") in ("list", b"list")
+    ran = await run_program(
+        experiment, exe, "get", "py_big", "c_int64_4", name="get_chunked", env=env
+    )
+    result = last_json(ran.check())
+    assert result["py_big"]["values"] == list(range(30_000))
+    assert result["c_int64_4"]["values"] == c_values("int64", 4).ravel().tolist()
+
+
+async def test_layouts_and_the_flat_unpack_rule(
+    native: Native, experiment: Experiment, store: Orchestrator, client: Client
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    await client.put_tensor("py_layout", np.array([[1.0, 2, 3], [4, 5, 6]]))
+    result = last_json((await run_program(experiment, exe, "layouts")).check())
+    assert result["flat"] == [1, 2, 3, 4, 5, 6]
+    assert result["nested"] == [1, 2, 3, 4, 5, 6]
+    assert result["fortran"] == [1, 4, 2, 5, 3, 6]  # column-major: a(1,1), a(2,1), a(1,2)...
+    assert result["get_nested"] == [3, 4]
+
+
+async def test_dataset_and_list_written_in_c_read_in_python(
+    native: Native, experiment: Experiment, db: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    async with python_client(db) as client:
+        py = DataSet("py_ds")
+        py.add_tensor("x", np.array([1.0, 2.0, 3.0]))
+        for v in (0.5, float("inf"), float("nan")):
+            py.add_meta_scalar("vals", v)
+        await client.put_dataset(py)
+        result = last_json((await run_program(experiment, exe, "dataset")).check())
+        assert result == {
+            "step": 12345678902,
+            "mesh": "coarse",
+            "list_length": 2,
+            "range": 1,
+            "range_name_ok": True,
+        }
+        ds = await client.get_dataset("c_ds_1")
+        np.testing.assert_array_equal(
+            ds.get_tensor("u"), np.array([[1.5, 2.5], [3.5, 1.0]], np.float32)
+        )
+        assert list(ds.get_meta_scalars("time")) == [0.125]
+        assert list(ds.get_meta_scalars("step")) == [12345678902]
+        assert ds.get_meta_strings("mesh") == ['coarse "q"']
+        listed = await client.get_datasets_from_list("c_list")
+        assert [d.name for d in listed] == ["c_ds_0", "c_ds_1"]
+        records = await client.get_log_records(10)
+        assert any(
+            r.get("message") == "sf_check done" and r.get("name") == "sf_check" for r in records
+        )
+
+
+def double_model() -> bytes:
+    """y = 2 * x, float32 [batch, 3]."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["y"])],
+        "double",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+async def test_c_runs_an_onnx_model_stored_from_python(
+    native: Native, experiment: Experiment, db: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    async with python_client(db) as client:
+        await client.set_model("py_model", double_model(), "ONNX")
+    result = last_json((await run_program(experiment, exe, "model")).check())
+    assert result["y"] == [2, 4, 6, 8, 10, 12]
+    assert result["torch"] == 4 and result["torch_msg"] == "RedisAI"  # SRRuntimeError
+
+
+async def test_ensemble_prefixing(
+    native: Native, experiment: Experiment, store: Orchestrator, client: Client
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    env = {"SSKEYOUT": "member_0", "SSKEYIN": "member_0"}
+    (await run_program(experiment, exe, "put", name="member_put", env=env)).check()
+    np.testing.assert_array_equal(
+        await client.get_tensor("member_0.c_int32_2"), c_values("int32", 2)
+    )
+    assert not await client.tensor_exists("c_int32_2")
+    ran = await run_program(experiment, exe, "get", "c_int32_2", name="member_get", env=env)
+    result = last_json(ran.check())
+    assert result["c_int32_2"]["values"] == list(range(6))
+
+
+async def test_bad_input_gives_a_code_and_a_message(
+    native: Native, experiment: Experiment, store: Orchestrator, client: Client
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    await client.put_tensor("py_layout", np.array([[1.0, 2, 3], [4, 5, 6]]))
+    result = last_json((await run_program(experiment, exe, "bad")).check())
+    assert result == {"missing": 7, "missing_msg": 1, "dtype": 9, "dims": 5, "dims_msg": 1}
+
+
+@pytest.mark.parametrize("problem", ["dead store", "wrong password"])
+async def test_connecting_badly_gives_a_code_and_a_message(
+    native: Native, experiment: Experiment, store: Orchestrator, free_port: int, problem: str
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    env = (
+        {"SSDB": f"127.0.0.1:{free_port}"}
+        if problem == "dead store"
+        else {"SSDB_PASSWORD": "not-the-password"}
+    )
+    ran = await run_program(experiment, exe, "connect_error", name="connect", env=env)
+    result = last_json(ran.check())
+    assert result["code"] == 2 and result["null"] and result["msg_len"] > 0  # SRDatabaseError
+    assert ran.stderr.strip()
+    assert "not-the-password" not in ran.stdout + ran.stderr
+    assert store.password not in ran.stdout + ran.stderr
