@@ -38,13 +38,27 @@ also derives from it, so generic ``except`` clauses keep working::
         ├── TensorFormatError                    the value is not a smartflow tensor
         ├── CommandError                         the store answered a command with an error
         │   └── RedirectError                    a cluster kept redirecting (being resharded?)
-        └── InferenceError                       running a model or script next to the data
-            ├── InvalidModelError (ValueError)   not a model, or a device that does not exist
-            ├── ModelInputError (ValueError)     inputs of the wrong count, shape or dtype
-            ├── RunTimeoutError (TimeoutError)   no answer from the worker in time
-            ├── RunInterruptedError              a store error cut the worker's round short
-            ├── WorkerCrashedError               the worker died while running the request
-            └── WorkerUnavailableError           the shard's worker gave up after repeated crashes
+        ├── InferenceError                       running a model or script next to the data
+        │   ├── InvalidModelError (ValueError)   not a model, or a device that does not exist
+        │   ├── ModelInputError (ValueError)     inputs of the wrong count, shape or dtype
+        │   ├── RunTimeoutError (TimeoutError)   no answer from the worker in time
+        │   ├── RunInterruptedError              a store error cut the worker's round short
+        │   ├── WorkerCrashedError               the worker died while running the request
+        │   └── WorkerUnavailableError           the shard's worker gave up after repeated crashes
+        │
+        │   SmartRedis's names, raised only by the drop-in smartflow.smartredis (each also a
+        │   RuntimeError, as SmartRedis's are; the smartflow error is the __cause__):
+        ├── RedisConnectionError (ConnectionError)
+        └── RedisReplyError
+            ├── RedisRuntimeError
+            │   ├── RedisParameterError (ValueError)
+            │   └── XarrayMissingError (ImportError)  dataset_utils without xarray installed
+            ├── RedisBadAllocError
+            ├── RedisDatabaseError
+            ├── RedisInternalError
+            ├── RedisTimeoutError (TimeoutError)
+            ├── RedisKeyError (LookupError)
+            └── RedisTypeError
 """
 
 from __future__ import annotations
