@@ -128,7 +128,20 @@ class Script:
         except (Exception, SystemExit) as exc:
             raise InferenceError(f"script {self.name!r} {function}() raised {exc!r}") from exc
         results = list(result) if isinstance(result, list | tuple) else [result]
-        return [np.asarray(r) for r in results]
+        return [self._output(function, r) for r in results]
+
+    def _output(self, function: str, value: object) -> np.ndarray:
+        """A returned value as an array: arrays and numbers are; a bool, None, a string or an
+        object (a function that forgot to return its array) is an error, as RedisAI's is."""
+        array = (
+            None if isinstance(value, bool | str | bytes) or value is None else np.asarray(value)
+        )
+        if array is None or array.dtype == object:
+            raise InferenceError(
+                f"script {self.name!r} {function}() returned {type(value).__name__}, "
+                "not an array or a number"
+            )
+        return array
 
 
 def build(name: str, record: ModelRecord, threads: int) -> OnnxModel | Script:

@@ -26,6 +26,15 @@ def split(x):
 
 def fails(x):
     raise RuntimeError("on purpose")
+
+def forgets(x):
+    x.sort()  # sorts in place and returns None
+
+def answers_false(x):
+    return False
+
+def counts(x):
+    return len(x)
 """
 
 
@@ -73,6 +82,9 @@ async def test_script_errors_are_typed(client: Client, raw: aioredis.Redis) -> N
         await client.run_script("prep", "missing", ["x"], ["y"])
     with pytest.raises(InferenceError, match="on purpose"):
         await client.run_script("prep", "fails", ["x"], ["y"])
+    for function, returned in (("forgets", "NoneType"), ("answers_false", "bool")):
+        with pytest.raises(InferenceError, match=f"{function}\\(\\) returned {returned}"):
+            await client.run_script("prep", function, ["x"], ["y"])
     with pytest.raises(ModelInputError, match="is a model, not a script"):
         await client.run_script("mlp", "normalise", ["x"], ["y"])
     with pytest.raises(UnsupportedTypeError):
@@ -85,6 +97,8 @@ async def test_script_errors_are_typed(client: Client, raw: aioredis.Redis) -> N
         await client.set_script_from_file("s", "/no/such/file.py")
     assert await snapshot(raw) == before, "refused scripts change nothing"
     await client.run_script("prep", "normalise", ["x"], ["y"])  # the script still works
+    await client.run_script("prep", "counts", ["x"], ["n"])  # a number is a 0-d tensor
+    assert (await client.get_tensor("n")).tolist() == 4
 
 
 async def test_multigpu_calls_need_gpus_and_check_their_arguments(client: Client) -> None:
