@@ -107,9 +107,12 @@ async def bench_size(address: str, password: str, nbytes: int, n: int, repeats: 
     return row
 
 
-def _redis_benchmark(host: str, port: str, password: str, nbytes: int, n: int) -> dict:
-    """redis-benchmark SET/GET of the same value size. It takes a password only on its command
-    line, where ``ps`` shows it: it gets a user of its own for the run, never the store's secret."""
+def _redis_benchmark(
+    host: str, port: str, password: str, nbytes: int, n: int, pipeline: int = 1
+) -> dict:
+    """redis-benchmark SET/GET of the same value size (``pipeline`` requests in flight). It takes
+    a password only on its command line, where ``ps`` shows it: it gets a user of its own for the
+    run, never the store's secret."""
     exe = shutil.which("redis-benchmark")
     if exe is None:
         return {}
@@ -120,7 +123,7 @@ def _redis_benchmark(host: str, port: str, password: str, nbytes: int, n: int) -
     )
     try:
         argv = [exe, "-h", host, "-p", port, "--user", user, "-a", user_password, "--csv"]
-        argv += ["-t", "set,get", "-d", str(nbytes), "-n", str(n), "-c", "1"]
+        argv += ["-t", "set,get", "-d", str(nbytes), "-n", str(n), "-c", "1", "-P", str(pipeline)]
         out = subprocess.run(argv, capture_output=True, text=True)
     finally:
         admin.acl_deluser(user)
