@@ -125,6 +125,15 @@ def test_constructions(env, monkeypatch):
         ConfigOptions().get_integer_option("x")
     with pytest.raises(RedisKeyError):
         options.get_integer_option("SMARTFLOW_NOT_SET_ANYWHERE")
+    with pytest.raises(RedisRuntimeError, match="not an integer") as refused:
+        options.get_integer_option("SSDB_PASSWORD")
+    assert env.password not in str(refused.value)  # a secret's value is never in a message
+    with Client(address=address + ";", logger_name="sr-docs") as c:  # SmartRedis's SSDB form
+        c.put_bytes("raw", b"\x00\x01\xff")
+        assert c.bytes_exists("raw") and c.get_bytes("raw").getvalue() == b"\x00\x01\xff"
+        assert c.poll_bytes("raw", 10, 1)
+        c.delete_bytes("raw")
+        assert not c.bytes_exists("raw")
 
 
 def test_dead_store_bad_address_and_missing_ssdb(env, monkeypatch):
