@@ -33,7 +33,7 @@ def _consumer(native: Native, tmp_path: Path) -> Path:
     src.mkdir()
     (src / "CMakeLists.txt").write_text(CONSUMER)
     for name in ("hello.c", "hello.cpp", "hello.F90"):
-        shutil.copy(PROGRAMS / "build" / name, src / name)
+        shutil.copy(PROGRAMS / "consumer" / name, src / name)
     env = {**os.environ, "CMAKE_PREFIX_PATH": str(native.prefix)}
     for args in (["cmake", "-S", str(src), "-B", str(build)], ["cmake", "--build", str(build)]):
         done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
