@@ -6,6 +6,7 @@ subcommand prints one JSON line last (after any log lines)."""
 from __future__ import annotations
 
 import json
+import struct
 
 import numpy as np
 import onnx
@@ -216,6 +217,45 @@ async def test_bad_input_gives_a_code_and_a_message(
     await client.put_tensor("py_layout", np.array([[1.0, 2, 3], [4, 5, 6]]))
     result = last_json((await run_program(experiment, exe, "bad")).check())
     assert result == {"missing": 7, "missing_msg": 1, "dtype": 9, "dims": 5, "dims_msg": 1}
+
+
+def lying_manifest() -> bytes:
+    """A chunk manifest (docs/wire-format.md) that claims 10**6 chunks of 8 bytes."""
+    header = bytearray(64)
+    struct.pack_into("<4sBBH8sII", header, 0, b"\x93SFT", 1, 1, 64, b"<f8", 1, 0)
+    struct.pack_into("<Q", header, 24, 1_000_000)
+    return bytes(header) + struct.pack("<QQQ8s", 1_000_000, 8, 8_000_000, b"token123")
+
+
+async def test_hostile_values_are_errors_not_crashes(
+    native: Native, experiment: Experiment, db: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    clustered = len(db.get_address()) > 1
+    async with python_client(db) as client:
+        await client.execute_command("HSET", "h_hash", "a", "b", key="h_hash")
+        await client.put_tensor("zero_dim", np.zeros((10**9, 0)))  # no data, a huge leading dim
+        await client.execute_command("RPUSH", "lying", lying_manifest(), b"x" * 8, key="lying")
+        ds = DataSet("f16_ds")
+        ds.add_tensor("half", np.arange(4, dtype=np.float16))
+        await client.put_dataset(ds)
+    # SmartSim writes host names into SSDB; on a cluster they must not count as extra shards.
+    env = {"SSDB": ",".join(a.replace("127.0.0.1", "localhost") for a in db.get_address())}
+    result = last_json((await run_program(experiment, exe, "hostile", env=env)).check())
+    assert result["hash"] == 9 and result["hash_msg"]  # SRTypeError naming the Redis type
+    assert result["zero_nested"] == 5 and result["zero_plain"] == 0  # SRParameterError
+    assert result["lying"] == 4 and result["lying_msg"]  # SRRuntimeError, nothing allocated
+    assert result["f16_get"] == 0 and result["f16_put"] == 9  # read, but not written back
+    assert ("cluster with 3 shards" if clustered else "single store") in result["client"]
+
+
+async def test_a_store_that_needs_a_password_says_so(
+    native: Native, experiment: Experiment, store: Orchestrator
+) -> None:
+    exe = native.compile(PROGRAM, *STRICT)
+    ran = await run_program(experiment, exe, "connect_error", env={"SSDB_PASSWORD": ""})
+    assert last_json(ran.check())["code"] == 2  # SRDatabaseError at creation, not later
+    assert "SSDB_PASSWORD" in ran.stderr and store.password not in ran.stdout + ran.stderr
 
 
 @pytest.mark.parametrize("problem", ["dead store", "wrong password"])

@@ -43,6 +43,54 @@ static SRError decode_manifest(const char* v, size_t len, const char* name, mani
     return SRNoError;
 }
 
+/* Neither GET nor LINDEX could read the key: a plain value replaced the list meanwhile
+ * (*changed), or the key holds a hash, set or stream, which is no tensor. Asked, not assumed:
+ * assuming would send the reader back and forth between GET and LINDEX for ever. */
+static SRError plain_again(sf_client* c, const char* key, const char* name, bool* changed,
+                           const char* where)
+{
+    const char* argv[] = { "TYPE", key };
+    size_t lens[] = { 4, strlen(key) };
+    redisReply* r = NULL;
+    SF_CHECK(sf_command(c, key, lens[1], 2, argv, lens, &r, where));
+    SRError rc = SRNoError;
+    if (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)
+        rc = sf_reply_error(r, where) ? SRDatabaseError
+                                      : sf_fail(SRDatabaseError, where, "unexpected reply to TYPE");
+    else if (strcmp(r->str, "string") == 0)
+        *changed = true;
+    else if (strcmp(r->str, "none") == 0)
+        rc = sf_fail(SRKeyError, where, "tensor '%s' does not exist", name);
+    else
+        rc = sf_fail(SRTypeError, where, "key '%s' holds a Redis %s, not a tensor", name, r->str);
+    freeReplyObject(r);
+    return rc;
+}
+
+/* A manifest is believed only when the list has its chunks: a small value that claims a huge
+ * tensor must not make the reader allocate it, nor pipeline millions of LINDEX. A list of
+ * another length was replaced meanwhile (*changed: read again), or, if its manifest is the same
+ * next time, is corrupt. */
+static SRError check_length(sf_client* c, const char* key, const char* name, const manifest* m,
+                            bool* changed, const char* where)
+{
+    if (m->chunk_bytes > SF_DEFAULT_MAX_VALUE)
+        return sf_fail(SRRuntimeError, where, "tensor '%s': its chunk manifest claims chunks "
+                       "larger than a Redis value: the stored tensor is corrupt", name);
+    const char* argv[] = { "LLEN", key };
+    size_t lens[] = { 4, strlen(key) };
+    redisReply* r = NULL;
+    SF_CHECK(sf_command(c, key, lens[1], 2, argv, lens, &r, where));
+    SRError rc = SRNoError;
+    if (r->type != REDIS_REPLY_INTEGER)
+        rc = sf_reply_error(r, where) ? SRDatabaseError
+                                      : sf_fail(SRDatabaseError, where, "unexpected reply to LLEN");
+    else if ((uint64_t)r->integer != m->count + 1)
+        *changed = true;
+    freeReplyObject(r);
+    return rc;
+}
+
 /* One attempt; *changed when a write replaced the tensor meanwhile. */
 static SRError read_once(sf_client* c, const char* key, const char* name, sf_tensor* out,
                          bool* changed, manifest* seen, const char* where)
@@ -55,10 +103,11 @@ static SRError read_once(sf_client* c, const char* key, const char* name, sf_ten
     SF_CHECK(sf_command(c, key, klen, 3, li, ll, &r, where));
     SRError rc = SRNoError;
     if (r->type == REDIS_REPLY_NIL) rc = sf_fail(SRKeyError, where, "tensor '%s' does not exist", name);
-    else if (sf_reply_is_error(r, "WRONGTYPE")) { *changed = true; }  /* a plain value now */
+    else if (sf_reply_is_error(r, "WRONGTYPE")) rc = plain_again(c, key, name, changed, where);
     else if (r->type != REDIS_REPLY_STRING) rc = sf_reply_error(r, where);
     else rc = decode_manifest(r->str, r->len, name, seen, where);
     freeReplyObject(r);
+    if (rc == SRNoError && !*changed) rc = check_length(c, key, name, seen, changed, where);
     if (rc != SRNoError || *changed) return rc;
     size_t count = (size_t)seen->count;
     out->h = seen->h;

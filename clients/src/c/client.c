@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SF_DEFAULT_MAX_VALUE ((size_t)512 * 1024 * 1024)
 
 SRError sf_client_check(void* c_client, const char* where, sf_client** out)
 {

@@ -16,6 +16,32 @@ size_t sf_node_for_key(const sf_client* c, const char* key, size_t len)
     return c->slot_node[sf_crc16_slot(key, len)];
 }
 
+/* Only the shards CLUSTER SLOTS names stay, renumbered in the map; returns how many. A seed
+ * given by host name (SSDB=localhost:...) is the same shard as the one the map names by IP:
+ * kept, it would be a second, tagless entry that every all-shards loop visits. */
+static size_t keep_slot_masters(sf_client* c)
+{
+    size_t* renum = calloc(c->n_nodes ? c->n_nodes : 1, sizeof *renum);
+    bool* serves = calloc(c->n_nodes ? c->n_nodes : 1, sizeof *serves);
+    if (!renum || !serves) {  /* out of memory: keep them all, as before */
+        free(renum); free(serves);
+        return c->n_nodes;
+    }
+    for (size_t s = 0; s < SF_SLOTS; s++)
+        if (c->slot_node[s] != UINT16_MAX) serves[c->slot_node[s]] = true;
+    size_t kept = 0;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        if (serves[i]) { renum[i] = kept; c->nodes[kept++] = c->nodes[i]; }
+        else sf_node_free(&c->nodes[i]);
+    }
+    c->n_nodes = kept;
+    for (size_t s = 0; s < SF_SLOTS; s++)
+        if (c->slot_node[s] != UINT16_MAX) c->slot_node[s] = (uint16_t)renum[c->slot_node[s]];
+    free(renum);
+    free(serves);
+    return kept;
+}
+
 SRError sf_refresh_slots(sf_client* c, const char* where)
 {
     redisReply* r = NULL;
@@ -53,14 +79,9 @@ SRError sf_refresh_slots(sf_client* c, const char* where)
     freeReplyObject(r);
     free(c->slot_node);
     c->slot_node = map;
+    size_t left = keep_slot_masters(c);
     /* Tags: the smallest integer whose decimal string hashes to a slot the shard serves. */
     for (size_t i = 0; i < c->n_nodes; i++) c->nodes[i].tag[0] = '\0';
-    size_t left = 0;
-    for (size_t i = 0; i < c->n_nodes; i++) {
-        bool serves = false;
-        for (size_t s = 0; s < SF_SLOTS && !serves; s++) serves = map[s] == i;
-        if (serves) left++;
-    }
     char text[16];
     for (unsigned n = 0; left > 0 && n < SF_SLOTS * 8; n++) {
         int len = snprintf(text, sizeof text, "%u", n);
@@ -119,7 +140,7 @@ SRError sf_command_parts(sf_client* c, const char* key, size_t key_len, int argc
             freeReplyObject(r);
             SF_CHECK(rc);
             SF_CHECK(sf_refresh_slots(c, where));
-            if (key) node = sf_node_for_key(c, key, key_len);
+            node = key ? sf_node_for_key(c, key, key_len) : 0;  /* the nodes were renumbered */
             continue;
         }
         if (sf_reply_is_error(r, "ASK ")) {

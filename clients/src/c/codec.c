@@ -262,7 +262,12 @@ SRError sf_alloc_layout(void** out, const void* src, const uint64_t* shape, size
         *out = p;
         return SRNoError;
     }
-    /* Nested: the pointer tables of every level, then the data, in one block. */
+    /* Nested: the pointer tables of every level, then the data, in one block. With no zero in
+     * the shape there are fewer pointers than elements, so the tables are bounded by the data
+     * the store sent; with a zero there would be no data to bound them. */
+    if (n == 0)
+        return sf_fail(SRParameterError, where, "a tensor with a zero dimension has no nested "
+                       "form: use SRMemLayoutContiguous");
     size_t n_ptrs = 0, level_count = 1;
     for (size_t l = 0; l + 1 < ndim; l++) { level_count *= dims[l]; n_ptrs += level_count; }
     size_t data_off = (n_ptrs * sizeof(void*) + 63) / 64 * 64;

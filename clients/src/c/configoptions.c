@@ -96,8 +96,9 @@ SRError get_integer_option(void* c_cfgopts, const char* option_name, size_t opti
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (end == v || *end != '\0' || errno)
-        return sf_fail(SRParameterError, where, "option '%.*s' is '%s', not an integer",
-                       (int)option_name_len, option_name, v);
+        /* The value stays out of the message: the option may be a secret (SSDB_PASSWORD). */
+        return sf_fail(SRParameterError, where, "option '%.*s' is not an integer",
+                       (int)option_name_len, option_name);
     *result = (int64_t)x;
     return SRNoError;
 }

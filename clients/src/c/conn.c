@@ -56,7 +56,7 @@ static SRError parse_address(const char* text, size_t len, sf_node* n, const cha
     return n->host ? SRNoError : sf_fail(SRBadAllocError, where, "out of memory");
 }
 
-static void node_free(sf_node* n)
+void sf_node_free(sf_node* n)
 {
     if (n->ctx) redisFree(n->ctx);
     free(n->host);
@@ -227,7 +227,7 @@ SRError sf_connect_nodes(sf_client* c, const char* addresses, bool cluster_hint)
             sf_node n;
             SF_CHECK(parse_address(p + s, e - s, &n, where));
             SRError rc = add_node(c, &n, where);
-            if (rc != SRNoError) { node_free(&n); return rc; }
+            if (rc != SRNoError) { sf_node_free(&n); return rc; }
         }
         if (!end) break;
         p = end + 1;
@@ -248,10 +248,23 @@ SRError sf_connect_nodes(sf_client* c, const char* addresses, bool cluster_hint)
         const char* argv[] = { "CLUSTER", "SLOTS" };
         size_t lens[] = { 7, 5 };
         SF_CHECK(sf_command_on(c, 0, 2, argv, lens, &r, where));
+        /* Only a store without cluster support is a single store: any other error (NOAUTH,
+         * LOADING, ...) is the client's failure now, not a surprise at its first command. */
+        bool single = sf_reply_is_error(r, "ERR This instance has cluster support disabled") ||
+                      (r->type == REDIS_REPLY_ARRAY && r->elements == 0);
         bool clustered = r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+        if (!single && !clustered) {
+            SRError rc = sf_reply_is_error(r, "NOAUTH")
+                ? sf_fail(SRDatabaseError, where, "the store needs a password: set SSDB_PASSWORD")
+                : r->type == REDIS_REPLY_ERROR ? sf_fail(SRDatabaseError, where, "the store "
+                                                         "answered: %s", r->str)
+                : sf_fail(SRDatabaseError, where, "unexpected reply to CLUSTER SLOTS");
+            freeReplyObject(r);
+            return rc;
+        }
         freeReplyObject(r);
         if (!clustered) {
-            for (size_t j = 1; j < c->n_nodes; j++) node_free(&c->nodes[j]);
+            for (size_t j = 1; j < c->n_nodes; j++) sf_node_free(&c->nodes[j]);
             c->n_nodes = 1;
             c->cluster = false;
             snprintf(c->nodes[0].tag, sizeof c->nodes[0].tag, "0");
@@ -265,7 +278,7 @@ SRError sf_connect_nodes(sf_client* c, const char* addresses, bool cluster_hint)
 
 void sf_disconnect(sf_client* c)
 {
-    for (size_t i = 0; i < c->n_nodes; i++) node_free(&c->nodes[i]);
+    for (size_t i = 0; i < c->n_nodes; i++) sf_node_free(&c->nodes[i]);
     free(c->nodes);
     c->nodes = NULL;
     c->n_nodes = 0;

@@ -71,6 +71,13 @@ static void write_index(const sf_dataset* d, const size_t* offsets, sf_buf* b)
 
 SRError sf_dataset_encode(const sf_dataset* d, sf_buf* out, const char* where)
 {
+    /* A dataset read from the store may hold a dtype SmartRedis's C API has no name for
+     * (bool, float16, complex): it can be read, not written back. */
+    for (size_t i = 0; i < d->n_tensors; i++)
+        if (!sf_type_typestr(d->tensors[i].type))
+            return sf_fail(SRTypeError, where, "dataset tensor '%s' has a dtype the C API cannot "
+                           "store (one of bool, float16, uint32, uint64, complex)",
+                           d->tensors[i].name);
     size_t* offsets = calloc(d->n_tensors ? d->n_tensors : 1, sizeof *offsets);
     if (!offsets) return sf_fail(SRBadAllocError, where, "out of memory");
     sf_buf index = {0};

@@ -16,6 +16,9 @@
  * a user's program (only the functions in clients/include are exported). */
 #pragma GCC visibility push(hidden)
 
+/* Redis refuses a bulk value over 512 MiB (proto-max-bulk-len): larger tensors are chunked. */
+#define SF_DEFAULT_MAX_VALUE ((size_t)512 * 1024 * 1024)
+
 /* ---- errors (errors.c) ---- */
 /* Records code + formatted message as this thread's last error and returns code. */
 SRError sf_fail(SRError code, const char* where, const char* fmt, ...)
@@ -83,6 +86,8 @@ SRError sf_pipeline_keyed(sf_client* c, size_t n, const char* const* keys, const
 uint16_t sf_crc16_slot(const char* key, size_t len);
 size_t sf_node_for_key(const sf_client* c, const char* key, size_t len);
 SRError sf_refresh_slots(sf_client* c, const char* where);
+/* Closes a node's connection and frees its names. */
+void sf_node_free(sf_node* n);
 /* The smallest decimal integer whose string hashes to slot (a hash tag for it). */
 unsigned sf_tag_for_slot(uint16_t slot);
 

@@ -187,6 +187,28 @@ static int cmd_bad(void)
     return 0;
 }
 
+/* hostile: values no smartflow client wrote (test_c.py puts them with redis-py); each must be
+ * an error code, never a crash, a hang or a huge allocation. Also names the shards it sees. */
+static int cmd_hostile(void)
+{
+    void* out = NULL; size_t* dims = NULL; size_t nd = 0; SRTensorType t;
+    int hash = get_tensor(client, "h_hash", 6, &out, &dims, &nd, &t, SRMemLayoutContiguous);
+    int hash_msg = strstr(SRGetLastError(), "hash") != NULL;
+    int zero_nested = get_tensor(client, "zero_dim", 8, &out, &dims, &nd, &t, SRMemLayoutNested);
+    int zero_plain = get_tensor(client, "zero_dim", 8, &out, &dims, &nd, &t, SRMemLayoutContiguous);
+    int lying = get_tensor(client, "lying", 5, &out, &dims, &nd, &t, SRMemLayoutContiguous);
+    int lying_msg = strstr(SRGetLastError(), "corrupt") != NULL;
+    void* ds = NULL;
+    int f16_get = get_dataset(client, "f16_ds", 6, &ds);
+    int f16_put = f16_get ? -1 : (int)put_dataset(client, ds);
+    if (ds) DeallocateDataSet(&ds);
+    printf("{\"hash\":%d,\"hash_msg\":%d,\"zero_nested\":%d,\"zero_plain\":%d,\"lying\":%d,"
+           "\"lying_msg\":%d,\"f16_get\":%d,\"f16_put\":%d,\"client\":\"%s\"}\n",
+           hash, hash_msg, zero_nested, zero_plain, lying, lying_msg, f16_get, f16_put,
+           client_to_string(client));
+    return 0;
+}
+
 /* connect only: report the error code and message (wrong password, dead store). */
 static int cmd_connect_error(void)
 {
@@ -210,6 +232,7 @@ int main(int argc, char** argv)
     else if (strcmp(argv[1], "dataset") == 0) rc = cmd_dataset();
     else if (strcmp(argv[1], "model") == 0) rc = cmd_model();
     else if (strcmp(argv[1], "bad") == 0) rc = cmd_bad();
+    else if (strcmp(argv[1], "hostile") == 0) rc = cmd_hostile();
     log_data(client, LLInfo, "sf_check done", 13);
     DeleteCClient(&client);
     return rc;
