@@ -64,7 +64,11 @@ class Client(DataOps, ModelOps, AdminOps, SRObject):
             raise TypeError(f"Invalid type for argument 0: {type(a[0])}")
         elif not a and ("address" in kw or "cluster" in kw):
             # Before 0.5 ``cluster`` had a default: Client(address=None, logger_name=...).
-            kw.setdefault("cluster", False)
+            # Left out, SR_DB_TYPE decides (as the environment construction does): a
+            # standalone client of a cluster fails on its first MOVED key.
+            if "cluster" in kw:
+                typecheck(kw["cluster"], "cluster", bool)
+            kw.setdefault("cluster", None)
             client, logger_name = self.__address_construction(**kw)
         else:
             client, logger_name = self.__standard_construction(*a, **kw)
@@ -73,10 +77,12 @@ class Client(DataOps, ModelOps, AdminOps, SRObject):
         SRObject.__init__(self, logger_name)
 
     def __address_construction(
-        self, cluster: bool, address: str | None = None, logger_name: str = "Default"
+        self, cluster: bool | None, address: str | None = None, logger_name: str = "Default"
     ) -> tuple[SyncClient, str]:
-        """Connect to ``address`` (exported as SSDB first, as SmartRedis does), else to SSDB."""
-        typecheck(cluster, "cluster", bool)
+        """Connect to ``address`` (exported as SSDB first, as SmartRedis does), else to SSDB;
+        ``cluster`` None (left out of a keyword construction) is SR_DB_TYPE's answer."""
+        if cluster is not None:
+            typecheck(cluster, "cluster", bool)
         if address is not None:
             typecheck(address, "address", str)
         if address:

@@ -106,6 +106,16 @@ def test_python_script_runs_and_redisai_backends_refused(sr):
     with pytest.raises(RedisRuntimeError, match="RedisAI"):
         sr.get_ai_info([sr._client.address], "m")
 
+    def forgets_its_array(x):
+        return False
+
+    # TorchScript fails on a function returning no tensor; smartflow's worker refuses it too,
+    # and the drop-in reports it as SmartRedis does.
+    sr.set_function("bad", forgets_its_array)
+    with pytest.raises(RedisReplyError, match="returned bool"):
+        sr.run_script("bad", "forgets_its_array", "x", "z")
+    assert not sr.tensor_exists("z")
+
 
 def test_constructions(env, monkeypatch):
     address = env.get_address()[0]
@@ -185,3 +195,13 @@ def test_cluster_round_trip(cluster, monkeypatch):
         for i in range(5):
             c.put_tensor(f"k{i}", np.full(3, i, dtype=np.int32))
         assert [int(c.get_tensor(f"k{i}")[0]) for i in range(5)] == list(range(5))
+    # The keyword form without ``cluster`` (SmartRedis before 0.5, still in its tests) follows
+    # SR_DB_TYPE: a standalone client here would fail on the first key of another shard.
+    with Client(address=None, logger_name="cl-kw") as c:
+        for i in range(5):
+            ds = Dataset(f"ds{i}")
+            ds.add_tensor("u", np.full(2, i, dtype=np.int16))
+            c.put_dataset(ds)
+        assert all(c.dataset_exists(f"ds{i}") for i in range(5))
+    with pytest.raises(TypeError):
+        Client(address=None, cluster="yes")
