@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -185,14 +186,24 @@ def double_model() -> bytes:
 
 
 async def test_c_runs_an_onnx_model_stored_from_python(
-    native: Native, experiment: Experiment, db: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator, tmp_path: Path
 ) -> None:
     exe = native.compile(PROGRAM, *STRICT)
     async with python_client(db) as client:
         await client.set_model("py_model", double_model(), "ONNX")
-    result = last_json((await run_program(experiment, exe, "model")).check())
+    model_file = tmp_path / "double.onnx"
+    model_file.write_bytes(double_model())
+    # SmartSim puts host names in SSDB: every shard must still get the model, once.
+    env = {"SSDB": ",".join(a.replace("127.0.0.1", "localhost") for a in db.get_address())}
+    ran = await run_program(experiment, exe, "model", str(model_file), env=env)
+    result = last_json(ran.check())
     assert result["y"] == [2, 4, 6, 8, 10, 12]
     assert result["torch"] == 4 and result["torch_msg"] == "RedisAI"  # SRRuntimeError
+    assert result["z"] == [2, 4, 6, 8, 10, 12] and result["left"] is False
+    shards = len(db.get_address())
+    assert f"with {shards} shard" in result["client"]
+    if shards > 1:  # the map's addresses replaced the seeds
+        assert "localhost" not in result["client"]
 
 
 async def test_ensemble_prefixing(
@@ -219,6 +230,12 @@ async def test_bad_input_gives_a_code_and_a_message(
     assert result == {"missing": 7, "missing_msg": 1, "dtype": 9, "dims": 5, "dims_msg": 1}
 
 
+def dataset_value(index: dict) -> bytes:
+    """A dataset value with no tensors (docs/wire-format.md): magic, index length, JSON index."""
+    text = json.dumps(index).encode()
+    return b"\x93SFD\x01\0\0\0" + struct.pack("<Q", len(text)) + text
+
+
 def lying_manifest() -> bytes:
     """A chunk manifest (docs/wire-format.md) that claims 10**6 chunks of 8 bytes."""
     header = bytearray(64)
@@ -239,13 +256,25 @@ async def test_hostile_values_are_errors_not_crashes(
         ds = DataSet("f16_ds")
         ds.add_tensor("half", np.arange(4, dtype=np.float16))
         await client.put_dataset(ds)
-    # SmartSim writes host names into SSDB; on a cluster they must not count as extra shards.
-    env = {"SSDB": ",".join(a.replace("127.0.0.1", "localhost") for a in db.get_address())}
-    result = last_json((await run_program(experiment, exe, "hostile", env=env)).check())
+        meta = {"tensors": [], "meta": {"n": {"type": "int64", "values": [1e300]}}}
+        key = "{huge_meta}.dataset"
+        await client.execute_command("SET", key, dataset_value(meta), key=key)
+        # SmartSim writes host names into SSDB; on a cluster they must not count as extra shards.
+        env = {"SSDB": ",".join(a.replace("127.0.0.1", "localhost") for a in db.get_address())}
+        result = last_json((await run_program(experiment, exe, "hostile", env=env)).check())
+        # A dtype the C API has no name for survives get_dataset + put_dataset.
+        half = (await client.get_dataset("f16_ds")).get_tensor("half")
+        assert half.dtype == np.float16 and half.tolist() == [0, 1, 2, 3]
     assert result["hash"] == 9 and result["hash_msg"]  # SRTypeError naming the Redis type
     assert result["zero_nested"] == 5 and result["zero_plain"] == 0  # SRParameterError
     assert result["lying"] == 4 and result["lying_msg"]  # SRRuntimeError, nothing allocated
-    assert result["f16_get"] == 0 and result["f16_put"] == 9  # read, but not written back
+    assert result["f16_get"] == 0 and result["f16_put"] == 0
+    assert result["meta"] == 4 and result["meta_msg"]  # int64 1e300: a corrupt index
+    assert result["secret"] == 5 and not result["secret_shown"]
+    # SmartRedis's answers: no tries is "not found", deleting no client and "tf" are fine.
+    assert result["poll0"] == 0 and not result["poll0_found"]
+    assert result["delete_null"] == 0 and result["tf"]
+    assert result["add_huge"] == 5 and result["put_huge"] == 5 and result["unpack_null"] == 5
     assert ("cluster with 3 shards" if clustered else "single store") in result["client"]
 
 

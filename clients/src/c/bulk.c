@@ -38,8 +38,13 @@ SRError put_tensors(void* c_client, const char* const* names, const size_t* name
             break;
         }
         size_t count = 1;
-        for (size_t k = 0; k < n_dims[i]; k++) count *= dims[i][k];
-        if (count == 0) { rc = sf_fail(SRParameterError, where, "tensor %zu has a zero dimension", i); break; }
+        for (size_t k = 0; k < n_dims[i] && rc == SRNoError; k++) {
+            if (dims[i][k] == 0) rc = sf_fail(SRParameterError, where, "tensor %zu has a zero dimension", i);
+            else if (count > (SIZE_MAX - 1024) / itemsize / dims[i][k])
+                rc = sf_fail(SRParameterError, where, "tensor %zu is too large", i);
+            else count *= dims[i][k];
+        }
+        if (rc != SRNoError) break;
         size_t hl = sf_header_size(n_dims[i]);
         keys[i] = sf_key_out(c, SF_TENSOR, names[i], name_lengths[i]);
         values[i] = malloc(hl + count * itemsize);
@@ -104,6 +109,8 @@ SRError unpack_tensors(void* c_client, const char* const* names, const size_t* n
                      ? SRNoError : sf_fail(SRBadAllocError, where, "out of memory");
     for (size_t i = 0; i < n_tensors && rc == SRNoError; i++) {
         rc = sf_check_name(names[i], name_lengths[i], "a tensor name", where);
+        if (rc == SRNoError && !results[i])
+            rc = sf_fail(SRParameterError, where, "results[%zu] is NULL", i);
         if (rc == SRNoError && !(keys[i] = sf_key_in(c, SF_TENSOR, names[i], name_lengths[i])))
             rc = sf_fail(SRBadAllocError, where, "out of memory");
         if (rc != SRNoError) break;

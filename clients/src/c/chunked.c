@@ -160,6 +160,30 @@ done:
     return rc;
 }
 
+/* GET of a key that was a chunked tensor and is a plain one now. Not sf_read_tensor: a key
+ * that keeps changing between the two forms must end in an error, not in recursion. */
+static SRError read_plain(sf_client* c, const char* key, const char* name, sf_tensor* out,
+                          const char* where)
+{
+    const char* argv[] = { "GET", key };
+    size_t lens[] = { 3, strlen(key) };
+    redisReply* r = NULL;
+    SF_CHECK(sf_command(c, key, lens[1], 2, argv, lens, &r, where));
+    SRError rc;
+    if (r->type == REDIS_REPLY_NIL)
+        rc = sf_fail(SRKeyError, where, "tensor '%s' does not exist", name);
+    else if (r->type == REDIS_REPLY_STRING)
+        rc = sf_tensor_from_value(r->str, r->len, name, out, where);
+    else if (sf_reply_is_error(r, "WRONGTYPE"))
+        rc = sf_fail(SRRuntimeError, where, "tensor '%s' kept being replaced while it was read", name);
+    else
+        rc = sf_reply_error(r, where) ? SRDatabaseError
+                                      : sf_fail(SRDatabaseError, where, "unexpected reply to GET");
+    freeReplyObject(r);
+    if (rc != SRNoError) { free(out->data); out->data = NULL; }
+    return rc;
+}
+
 SRError sf_read_chunked(sf_client* c, const char* key, const char* name, sf_tensor* out,
                         const char* where)
 {
@@ -174,13 +198,14 @@ SRError sf_read_chunked(sf_client* c, const char* key, const char* name, sf_tens
         if (m.raw_len) {
             const char* token = m.raw + m.raw_len - 8;
             if (have_last && memcmp(token, last_token, 8) == 0)
-                return sf_fail(SRRuntimeError, where, "tensor '%s': its chunks are missing or of "
-                               "the wrong length: the stored tensor is corrupt", name);
+                return sf_fail(SRRuntimeError, where, "tensor '%s': its chunks are missing, of "
+                               "the wrong length or not as many as its manifest counts: the "
+                               "stored tensor is corrupt", name);
             memcpy(last_token, token, 8);
             have_last = true;
         } else {
-            /* A small tensor replaced the list: read it as a plain value. */
-            return sf_read_tensor(c, key, name, out, where);
+            /* A small tensor replaced the list: read it as a plain value, once. */
+            return read_plain(c, key, name, out, where);
         }
     }
     return sf_fail(SRRuntimeError, where, "tensor '%s' kept being replaced while it was read", name);

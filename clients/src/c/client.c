@@ -138,6 +138,7 @@ SRError DeleteCClient(void** c_client)
 {
     sf_client* c = NULL;
     if (!c_client) return sf_fail(SRParameterError, "DeleteCClient", "c_client is NULL");
+    if (!*c_client) return SRNoError;  /* as SmartRedis: deleting no client does nothing */
     SF_CHECK(sf_client_check(*c_client, "DeleteCClient", &c));
     client_free(c);
     *c_client = NULL;

@@ -67,14 +67,19 @@ size_t sf_header_size(size_t ndim) { return (SF_FIXED + 8 * ndim + 63) / 64 * 64
 
 size_t sf_header_encode(char* out, SRTensorType t, const size_t* dims, size_t ndim, bool chunked)
 {
+    return sf_header_encode_typestr(out, sf_type_typestr(t), dims, ndim, chunked);
+}
+
+size_t sf_header_encode_typestr(char* out, const char* ts, const size_t* dims, size_t ndim,
+                                bool chunked)
+{
     size_t hl = sf_header_size(ndim);
     memset(out, 0, hl);
     memcpy(out, SF_MAGIC, 4);
     out[4] = 1;
     out[5] = chunked ? 1 : 0;
     put_u16(out + 6, (uint16_t)hl);
-    const char* ts = sf_type_typestr(t);
-    memcpy(out + 8, ts, strlen(ts));
+    memcpy(out + 8, ts, strnlen(ts, 8));
     put_u32(out + 16, (uint32_t)ndim);
     for (size_t i = 0; i < ndim; i++) put_u64(out + SF_FIXED + 8 * i, dims[i]);
     return hl;
@@ -270,6 +275,9 @@ SRError sf_alloc_layout(void** out, const void* src, const uint64_t* shape, size
                        "form: use SRMemLayoutContiguous");
     size_t n_ptrs = 0, level_count = 1;
     for (size_t l = 0; l + 1 < ndim; l++) { level_count *= dims[l]; n_ptrs += level_count; }
+    /* level_count <= n at every level, so n_ptrs <= ndim * n: only the byte count can overflow. */
+    if (n_ptrs > (SIZE_MAX - 64 - bytes) / sizeof(void*))
+        return sf_fail(SRBadAllocError, where, "tensor too large for a nested layout");
     size_t data_off = (n_ptrs * sizeof(void*) + 63) / 64 * 64;
     char* block = malloc(data_off + (bytes ? bytes : 1));
     if (!block) return sf_fail(SRBadAllocError, where, "out of memory (%zu bytes)", bytes);

@@ -106,7 +106,7 @@ SRError sf_dataset_take_tensor(sf_dataset* d, const char* name, size_t len, SRTe
     if (!grown) { free(data); return sf_fail(SRBadAllocError, where, "out of memory"); }
     d->tensors = grown;
     sf_dtensor t = { sf_strndup(name, len), type, ndim, malloc((ndim ? ndim : 1) * sizeof(size_t)),
-                     data, nbytes };
+                     data, nbytes, "" };
     if (!t.name || !t.dims) {
         free(t.name); free(t.dims); free(data);
         return sf_fail(SRBadAllocError, where, "out of memory");
@@ -132,6 +132,7 @@ SRError add_tensor(void* dataset, const char* name, const size_t name_length, vo
     size_t n = 1;
     for (size_t i = 0; i < n_dims; i++) {
         if (dims[i] == 0) return sf_fail(SRParameterError, where, "dimension %zu is zero", i);
+        if (n > SIZE_MAX / itemsize / dims[i]) return sf_fail(SRParameterError, where, "tensor too large");
         n *= dims[i];
         shape[i] = dims[i];
     }

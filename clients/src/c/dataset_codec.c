@@ -3,7 +3,10 @@
 #include "internal.h"
 #include "c_dataset.h"
 
+#include <errno.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +74,11 @@ static void write_index(const sf_dataset* d, const size_t* offsets, sf_buf* b)
 
 SRError sf_dataset_encode(const sf_dataset* d, sf_buf* out, const char* where)
 {
-    /* A dataset read from the store may hold a dtype SmartRedis's C API has no name for
-     * (bool, float16, complex): it can be read, not written back. */
+    /* A tensor of a dtype SmartRedis's C API has no name for (bool, float16, ...) can only
+     * come from a read, which kept its typestr: it is written back as it was. */
     for (size_t i = 0; i < d->n_tensors; i++)
-        if (!sf_type_typestr(d->tensors[i].type))
-            return sf_fail(SRTypeError, where, "dataset tensor '%s' has a dtype the C API cannot "
-                           "store (one of bool, float16, uint32, uint64, complex)",
+        if (!sf_type_typestr(d->tensors[i].type) && !d->tensors[i].typestr[0])
+            return sf_fail(SRTypeError, where, "dataset tensor '%s' has no dtype to store",
                            d->tensors[i].name);
     size_t* offsets = calloc(d->n_tensors ? d->n_tensors : 1, sizeof *offsets);
     if (!offsets) return sf_fail(SRBadAllocError, where, "out of memory");
@@ -110,7 +112,9 @@ SRError sf_dataset_encode(const sf_dataset* d, sf_buf* out, const char* where)
     memcpy(out->data + SF_DS_FIXED, index.data, index.len);
     for (size_t i = 0; i < d->n_tensors; i++) {
         const sf_dtensor* t = &d->tensors[i];
-        size_t hl = sf_header_encode(out->data + offsets[i], t->type, t->dims, t->ndim, false);
+        size_t hl = t->typestr[0]
+            ? sf_header_encode_typestr(out->data + offsets[i], t->typestr, t->dims, t->ndim, false)
+            : sf_header_encode(out->data + offsets[i], t->type, t->dims, t->ndim, false);
         memcpy(out->data + offsets[i] + hl, t->data, t->nbytes);
     }
     out->len = total;
@@ -122,6 +126,40 @@ SRError sf_dataset_encode(const sf_dataset* d, sf_buf* out, const char* where)
 static SRError corrupt(const char* name, const char* why, const char* where)
 {
     return sf_fail(SRRuntimeError, where, "dataset '%s': corrupt index (%s)", name, why);
+}
+
+/* A JSON number as a value of integer metadata type t: false unless it is a whole number in
+ * the type's range (a cast of 1e300, NaN or -1 would be undefined or silently wrong). Signed
+ * types fill *si, unsigned ones *ui. */
+static bool integer_of(const sj_value* v, SRMetaDataType t, int64_t* si, uint64_t* ui)
+{
+    bool is_signed = t == SRMetadataTypeInt32 || t == SRMetadataTypeInt64;
+    /* The type's range as doubles, [lo, hi): all four bounds are exact powers of two. */
+    double lo = t == SRMetadataTypeInt32 ? -0x1p31 : t == SRMetadataTypeInt64 ? -0x1p63 : 0.0;
+    double hi = t == SRMetadataTypeInt32 ? 0x1p31 : t == SRMetadataTypeInt64 ? 0x1p63
+              : t == SRMetadataTypeUint32 ? 0x1p32 : 0x1p64;
+    if (!v->is_int) {  /* written as a float: only a whole number in range converts exactly */
+        if (!isfinite(v->num) || v->num != floor(v->num) || v->num < lo || v->num >= hi)
+            return false;
+        if (is_signed) *si = (int64_t)v->num;
+        else *ui = (uint64_t)v->num;
+        return true;
+    }
+    errno = 0;
+    if (v->neg) {
+        long long x = strtoll(v->raw_num, NULL, 10);
+        if (errno || (!is_signed && x != 0) || (double)x < lo) return false;
+        if (is_signed) *si = x;
+        return true;
+    }
+    unsigned long long x = strtoull(v->raw_num, NULL, 10);
+    if (errno) return false;
+    uint64_t max = t == SRMetadataTypeInt32 ? INT32_MAX : t == SRMetadataTypeInt64 ? INT64_MAX
+                 : t == SRMetadataTypeUint32 ? UINT32_MAX : UINT64_MAX;
+    if (x > max) return false;
+    if (is_signed) *si = (int64_t)x;
+    else *ui = x;
+    return true;
 }
 
 static SRError decode_meta(sf_dataset* d, const sj_value* meta, const char* name, const char* where)
@@ -158,13 +196,21 @@ static SRError decode_meta(sf_dataset* d, const sj_value* meta, const char* name
             }
             if (v->type != SJ_NUM) return corrupt(name, "a numeric field holds a non-number", where);
             char raw[8];
+            int64_t si = 0;
+            uint64_t ui = 0;
+            if (t != SRMetadataTypeDouble && t != SRMetadataTypeFloat && !integer_of(v, t, &si, &ui))
+                return corrupt(name, "an integer field holds a value outside its type", where);
             switch (t) {
             case SRMetadataTypeDouble: { double x = v->num; memcpy(raw, &x, 8); break; }
-            case SRMetadataTypeFloat: { float x = (float)v->num; memcpy(raw, &x, 4); break; }
-            case SRMetadataTypeInt32: { int32_t x = (int32_t)(v->is_int ? v->i : (int64_t)v->num); memcpy(raw, &x, 4); break; }
-            case SRMetadataTypeInt64: { int64_t x = v->is_int ? v->i : (int64_t)v->num; memcpy(raw, &x, 8); break; }
-            case SRMetadataTypeUint32: { uint32_t x = (uint32_t)(v->is_int ? v->u : (uint64_t)v->num); memcpy(raw, &x, 4); break; }
-            case SRMetadataTypeUint64: { uint64_t x = v->is_int ? v->u : (uint64_t)v->num; memcpy(raw, &x, 8); break; }
+            case SRMetadataTypeFloat: {
+                if (isfinite(v->num) && fabs(v->num) > FLT_MAX)
+                    return corrupt(name, "a float field holds a value outside its type", where);
+                float x = (float)v->num; memcpy(raw, &x, 4); break;
+            }
+            case SRMetadataTypeInt32: { int32_t x = (int32_t)si; memcpy(raw, &x, 4); break; }
+            case SRMetadataTypeInt64: { int64_t x = si; memcpy(raw, &x, 8); break; }
+            case SRMetadataTypeUint32: { uint32_t x = (uint32_t)ui; memcpy(raw, &x, 4); break; }
+            case SRMetadataTypeUint64: { uint64_t x = ui; memcpy(raw, &x, 8); break; }
             default: return corrupt(name, "bad type", where);
             }
             SF_CHECK(sf_meta_append_scalar(d, field, flen, raw, t, where));
@@ -213,6 +259,12 @@ SRError sf_dataset_decode(const char* value, size_t len, const char* name, sf_da
         memcpy(data, value + o + h.header_len, h.data_len);
         if (h.swap) sf_swap_bytes(data, h.data_len / h.itemsize, h.itemsize);
         rc = sf_dataset_take_tensor(d, tn->str, tn->str_len, h.type, h.shape, h.ndim, data, h.data_len, where);
+        if (rc == SRNoError && h.type == SRTensorTypeInvalid) {
+            /* Kept so that put_dataset writes it back; its bytes are little-endian now. */
+            char* ts = d->tensors[d->n_tensors - 1].typestr;
+            memcpy(ts, h.typestr, sizeof h.typestr);
+            if (ts[0] == '>') ts[0] = '<';
+        }
     }
     if (rc == SRNoError) rc = decode_meta(d, sj_get(&index, "meta"), name, where);
     sj_free(&index);

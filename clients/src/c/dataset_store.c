@@ -210,19 +210,19 @@ static SRError exists_or_poll(void* c_client, const char* name, size_t len, int 
     if (!exists) return sf_fail(SRParameterError, where, "exists is NULL");
     char* key = key_for(c, name, len, false);
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
-    SRError rc = tries ? sf_poll_key(c, key, poll_ms, tries, exists, where) : sf_exists(c, key, exists, where);
+    SRError rc = tries != SF_NO_POLL ? sf_poll_key(c, key, poll_ms, tries, exists, where) : sf_exists(c, key, exists, where);
     free(key);
     return rc;
 }
 
 SRError dataset_exists(void* c_client, const char* name, const size_t name_length, bool* exists)
 {
-    return exists_or_poll(c_client, name, name_length, 0, 0, exists, "dataset_exists");
+    return exists_or_poll(c_client, name, name_length, 0, SF_NO_POLL, exists, "dataset_exists");
 }
 
 SRError poll_dataset(void* c_client, const char* name, const size_t name_length,
                      const int poll_frequency_ms, const int num_tries, bool* exists)
 {
-    if (num_tries < 1) return sf_fail(SRParameterError, "poll_dataset", "num_tries must be at least 1");
-    return exists_or_poll(c_client, name, name_length, poll_frequency_ms, num_tries, exists, "poll_dataset");
+    return exists_or_poll(c_client, name, name_length, poll_frequency_ms,
+                          num_tries < 0 ? 0 : num_tries, exists, "poll_dataset");
 }

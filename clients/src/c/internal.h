@@ -5,6 +5,7 @@
 #ifndef SMARTFLOW_INTERNAL_H
 #define SMARTFLOW_INTERNAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -140,6 +141,9 @@ size_t sf_type_size(SRTensorType t);
 const char* sf_type_typestr(SRTensorType t);
 const char* sf_type_name(SRTensorType t);
 size_t sf_header_encode(char* out, SRTensorType t, const size_t* dims, size_t ndim, bool chunked);
+/* The same with a dtype given as its typestr (one without an SRTensorType, kept from a read). */
+size_t sf_header_encode_typestr(char* out, const char* typestr, const size_t* dims, size_t ndim,
+                                bool chunked);
 size_t sf_header_size(size_t ndim);
 SRError sf_header_decode(const char* buf, size_t len, sf_header* h, const char* name,
                          const char* where);
@@ -183,6 +187,9 @@ SRError sf_write_tensor(sf_client* c, const char* key, const char* name, const v
 SRError sf_exists(sf_client* c, const char* key, bool* exists, const char* where);
 SRError sf_poll_key(sf_client* c, const char* key, int poll_ms, int num_tries, bool* exists,
                     const char* where);
+/* A tries argument meaning "ask once, no polling" (the *_exists calls); poll_* pass their
+ * num_tries clamped at 0, so never this. */
+#define SF_NO_POLL INT_MIN
 
 /* ---- chunked tensors (chunked.c) ---- */
 SRError sf_read_chunked(sf_client* c, const char* key, const char* name, sf_tensor* out,
@@ -211,7 +218,9 @@ typedef struct {
     char** strings; size_t* lengths;
 } sf_meta;
 typedef struct { char* name; SRTensorType type; size_t ndim; size_t* dims; char* data;
-                 size_t nbytes; } sf_dtensor;
+                 size_t nbytes;
+                 char typestr[9]; /* a dtype with no SRTensorType, as read ("" otherwise) */
+} sf_dtensor;
 typedef struct sf_dataset {
     sf_object obj;
     sf_dtensor* tensors; size_t n_tensors;

@@ -198,8 +198,7 @@ static SRError poll_length(void* c_client, const char* name, size_t len, int wan
     SF_CHECK(begin(c_client, name, len, &c, where));
     if (!result) return sf_fail(SRParameterError, where, "poll_result is NULL");
     if (want < 0) return sf_fail(SRParameterError, where, "list_length must be >= 0");
-    if (poll_ms < 0 || tries < 1)
-        return sf_fail(SRParameterError, where, "poll_frequency_ms must be >= 0 and num_tries >= 1");
+    if (poll_ms < 0) return sf_fail(SRParameterError, where, "poll_frequency_ms must be >= 0");
     char* key = list_key(c, name, len, false);
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
     SRError rc = SRNoError;
@@ -306,6 +305,14 @@ SRError _get_dataset_list_range_allocated(void* c_client, const char* list_name,
     void** got = NULL;
     size_t n = 0;
     SF_CHECK(range(c_client, list_name, list_name_length, start_index, end_index, &got, &n, where));
+    /* The caller's array holds end - start + 1 entries (SmartRedis's rule): write no more. */
+    long long want = (long long)end_index - start_index + 1;
+    if (want < 0 || (unsigned long long)want != n) {
+        for (size_t i = 0; i < n; i++) DeallocateDataSet(&got[i]);
+        free(got);
+        return sf_fail(SRInternalError, where, "the list holds %zu datasets in the range %d..%d, "
+                       "not the %lld the range asks for", n, start_index, end_index, want);
+    }
     for (size_t i = 0; i < n; i++) datasets[i] = got[i];
     free(got);
     return SRNoError;

@@ -62,6 +62,7 @@ SRError sf_store_record(sf_client* c, const char* stored, const char* backend, c
     SRError rc = pending.data ? SRNoError : sf_fail(SRBadAllocError, where, "out of memory");
     /* Every shard's worker loads the pending record before any of them is renamed into place. */
     for (size_t i = 0; i < c->n_nodes && rc == SRNoError; i++) {
+        if (!c->nodes[i].tag[0]) continue;  /* not a shard (yet): an ASK target */
         char* key = record_key(c->nodes[i].tag, pending.data, false);
         if (!key) { rc = sf_fail(SRBadAllocError, where, "out of memory"); break; }
         const char* set[] = { "SET", key, rec.data };
@@ -72,6 +73,7 @@ SRError sf_store_record(sf_client* c, const char* stored, const char* backend, c
             rc = sf_submit(c, i, "load", pending.data, NULL, 0, NULL, 0, "", c->cmd_timeout_ms, where);
     }
     for (size_t i = 0; i < c->n_nodes && rc == SRNoError; i++) {
+        if (!c->nodes[i].tag[0]) continue;  /* not a shard (yet): an ASK target */
         char* from = record_key(c->nodes[i].tag, pending.data, false);
         char* to = record_key(c->nodes[i].tag, stored, false);
         char* vkey = record_key(c->nodes[i].tag, stored, true);
@@ -101,6 +103,7 @@ SRError sf_store_record(sf_client* c, const char* stored, const char* backend, c
     snprintf(saved, sizeof saved, "%s", SRGetLastError());
     SRError saved_code = SRGetLastErrorCode();
     for (size_t i = 0; pending.data && i < c->n_nodes; i++) {
+        if (!c->nodes[i].tag[0]) continue;  /* not a shard (yet): an ASK target */
         char* key = record_key(c->nodes[i].tag, pending.data, false);
         if (!key) continue;
         const char* del[] = { "DEL", key };
@@ -530,6 +533,7 @@ SRError delete_model(void* c_client, const char* name, const size_t name_length)
     SF_CHECK(stored_name(c, name, name_length, false, &stored, where));
     SRError rc = SRNoError;
     for (size_t i = 0; i < c->n_nodes && rc == SRNoError; i++) {
+        if (!c->nodes[i].tag[0]) continue;  /* not a shard (yet): an ASK target */
         char* k = record_key(c->nodes[i].tag, stored, false);
         char* v = record_key(c->nodes[i].tag, stored, true);
         if (!k || !v) rc = sf_fail(SRBadAllocError, where, "out of memory");
@@ -581,26 +585,34 @@ static SRError model_check(void* c_client, const char* name, size_t len, int pol
     char* key = record_key(c->nodes[0].tag, stored, false);
     free(stored);
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
-    SRError rc = tries ? sf_poll_key(c, key, poll_ms, tries, exists, where) : sf_exists(c, key, exists, where);
+    SRError rc = tries != SF_NO_POLL ? sf_poll_key(c, key, poll_ms, tries, exists, where) : sf_exists(c, key, exists, where);
     free(key);
     return rc;
 }
 
 SRError model_exists(void* c_client, const char* name, const size_t name_length, bool* exists)
 {
-    return model_check(c_client, name, name_length, 0, 0, exists, "model_exists");
+    return model_check(c_client, name, name_length, 0, SF_NO_POLL, exists, "model_exists");
 }
 
 SRError poll_model(void* c_client, const char* name, const size_t name_length,
                    const int poll_frequency_ms, const int num_tries, bool* exists)
 {
-    if (num_tries < 1) return sf_fail(SRParameterError, "poll_model", "num_tries must be at least 1");
-    return model_check(c_client, name, name_length, poll_frequency_ms, num_tries, exists, "poll_model");
+    return model_check(c_client, name, name_length, poll_frequency_ms,
+                       num_tries < 0 ? 0 : num_tries, exists, "poll_model");
+}
+
+/* Whether s is word, ignoring case (backend names are, in SmartRedis). */
+static bool same_word(const char* s, const char* word)
+{
+    for (; *s && *word; s++, word++)
+        if (toupper((unsigned char)*s) != *word) return false;
+    return *s == *word;
 }
 
 bool _isTensorFlow(const char* backend)
 {
-    return backend && (strcmp(backend, "TF") == 0 || strcmp(backend, "TFLITE") == 0);
+    return backend && (same_word(backend, "TF") || same_word(backend, "TFLITE"));
 }
 
 void _check_params_set_model(void* c_client, const char* name, const char* backend,

@@ -167,7 +167,8 @@ SRError get_tensor(void* c_client, const char* name, const size_t name_length, v
     }
     free(t.data);
     if (rc != SRNoError) { free(out_dims); return rc; }
-    SF_CHECK(sf_client_own(c, out, where));
+    rc = sf_client_own(c, out, where);  /* frees out when it fails */
+    if (rc != SRNoError) { free(out_dims); return rc; }
     SF_CHECK(sf_client_own(c, out_dims, where));
     *data = out;
     *dims = out_dims;
@@ -387,12 +388,13 @@ SRError sf_exists(sf_client* c, const char* key, bool* exists, const char* where
     return SRNoError;
 }
 
-/* Check up to num_tries times, poll_ms apart (no sleep after the last try). */
+/* Check up to num_tries times, poll_ms apart (no sleep after the last try). Fewer than one
+ * try finds nothing, as in SmartRedis. */
 SRError sf_poll_key(sf_client* c, const char* key, int poll_ms, int num_tries, bool* exists,
                     const char* where)
 {
     if (poll_ms < 0) return sf_fail(SRParameterError, where, "poll_frequency_ms must be >= 0");
-    if (num_tries < 1) return sf_fail(SRParameterError, where, "num_tries must be at least 1");
+    *exists = false;
     for (int i = 0; i < num_tries; i++) {
         SF_CHECK(sf_exists(c, key, exists, where));
         if (*exists) return SRNoError;
@@ -410,34 +412,32 @@ static SRError exists_kind(void* c_client, sf_kind kind, const char* name, size_
     if (!exists) return sf_fail(SRParameterError, where, "exists is NULL");
     char* key = prefixed ? sf_key_in(c, kind, name, len) : sf_strndup(name, len);
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
-    SRError rc = tries > 0 ? sf_poll_key(c, key, poll_ms, tries, exists, where)
-                           : sf_exists(c, key, exists, where);
+    SRError rc = tries != SF_NO_POLL ? sf_poll_key(c, key, poll_ms, tries, exists, where)
+                                     : sf_exists(c, key, exists, where);
     free(key);
     return rc;
 }
 
 SRError key_exists(void* c_client, const char* key, const size_t key_length, bool* exists)
 {
-    return exists_kind(c_client, SF_TENSOR, key, key_length, false, 0, 0, exists, "key_exists");
+    return exists_kind(c_client, SF_TENSOR, key, key_length, false, 0, SF_NO_POLL, exists, "key_exists");
 }
 
 SRError tensor_exists(void* c_client, const char* name, const size_t name_length, bool* exists)
 {
-    return exists_kind(c_client, SF_TENSOR, name, name_length, true, 0, 0, exists, "tensor_exists");
+    return exists_kind(c_client, SF_TENSOR, name, name_length, true, 0, SF_NO_POLL, exists, "tensor_exists");
 }
 
 SRError poll_key(void* c_client, const char* key, const size_t key_length,
                  const int poll_frequency_ms, const int num_tries, bool* exists)
 {
-    if (num_tries < 1) return sf_fail(SRParameterError, "poll_key", "num_tries must be at least 1");
-    return exists_kind(c_client, SF_TENSOR, key, key_length, false, poll_frequency_ms, num_tries,
-                       exists, "poll_key");
+    return exists_kind(c_client, SF_TENSOR, key, key_length, false, poll_frequency_ms,
+                       num_tries < 0 ? 0 : num_tries, exists, "poll_key");
 }
 
 SRError poll_tensor(void* c_client, const char* name, const size_t name_length,
                     const int poll_frequency_ms, const int num_tries, bool* exists)
 {
-    if (num_tries < 1) return sf_fail(SRParameterError, "poll_tensor", "num_tries must be at least 1");
-    return exists_kind(c_client, SF_TENSOR, name, name_length, true, poll_frequency_ms, num_tries,
-                       exists, "poll_tensor");
+    return exists_kind(c_client, SF_TENSOR, name, name_length, true, poll_frequency_ms,
+                       num_tries < 0 ? 0 : num_tries, exists, "poll_tensor");
 }

@@ -2,6 +2,8 @@
  * is a JSON object with what it read; exit status 0 on success. */
 #include "c_client.h"
 #include "c_dataset.h"
+#include "c_configoptions.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,16 @@ static int cmd_dataset(void)
     for (size_t i = 0; i < ngot; i++) DeallocateDataSet(&got[i]);
     free(got);
     DeallocateDataSet(&back);
+    void* into[3] = { NULL, NULL, NULL };
+    CHECK(_get_dataset_list_range_allocated(client, "c_list", 6, 0, 1, into));
+    SRError past = _get_dataset_list_range_allocated(client, "c_list", 6, 0, 2, into + 2);
+    fprintf(stderr, "range past the end: %d %s\n", (int)past, SRGetLastError());
+    if (past != SRInternalError || into[2] || !into[0] || !into[1]) {
+        fprintf(stderr, "_get_dataset_list_range_allocated: a range past the list's end\n");
+        return 1;
+    }
+    DeallocateDataSet(&into[0]);
+    DeallocateDataSet(&into[1]);
     /* A dataset Python wrote. */
     void* py;
     CHECK(get_dataset(client, "py_ds", 5, &py));
@@ -156,7 +168,9 @@ static int cmd_dataset(void)
     return 0;
 }
 
-static int cmd_model(void)
+/* model [FILE]: run the model Python stored; with FILE (ONNX, y = 2x) also store it from C on
+ * every shard, run it and delete it. */
+static int cmd_model(int argc, char** argv)
 {
     float x[2][3] = { { 1, 2, 3 }, { 4, 5, 6 } };
     size_t d[2] = { 2, 3 };
@@ -167,8 +181,22 @@ static int cmd_model(void)
     float y[6];
     CHECK(unpack_tensor(client, "c_y", 3, y, d, 2, SRTensorTypeFloat, SRMemLayoutContiguous));
     SRError torch = set_model(client, "t", 1, "x", 1, "TORCH", 5, "CPU", 3, 0, 0, 0, "", 0, NULL, NULL, 0, NULL, NULL, 0);
-    printf("{\"y\":[%g,%g,%g,%g,%g,%g],\"torch\":%d,\"torch_msg\":\"%s\"}\n", y[0], y[1], y[2], y[3],
-           y[4], y[5], (int)torch, strstr(SRGetLastError(), "RedisAI") ? "RedisAI" : "?");
+    int torch_msg = strstr(SRGetLastError(), "RedisAI") != NULL;
+    float z[6] = { 0 };
+    bool left = true;
+    if (argc > 0) {
+        CHECK(set_model_from_file(client, "c_model", 7, argv[0], strlen(argv[0]), "ONNX", 4, "CPU", 3,
+                                  0, 0, 0, "", 0, NULL, NULL, 0, NULL, NULL, 0));
+        const char* out2[] = { "c_z" }; size_t ol2[] = { 3 };
+        CHECK(run_model(client, "c_model", 7, in, il, 1, out2, ol2, 1));
+        CHECK(unpack_tensor(client, "c_z", 3, z, d, 2, SRTensorTypeFloat, SRMemLayoutContiguous));
+        CHECK(delete_model(client, "c_model", 7));
+        CHECK(model_exists(client, "c_model", 7, &left));
+    }
+    printf("{\"y\":[%g,%g,%g,%g,%g,%g],\"torch\":%d,\"torch_msg\":\"%s\",\"z\":[%g,%g,%g,%g,%g,%g],"
+           "\"left\":%s,\"client\":\"%s\"}\n", y[0], y[1], y[2], y[3], y[4], y[5], (int)torch,
+           torch_msg ? "RedisAI" : "?", z[0], z[1], z[2], z[3], z[4], z[5], left ? "true" : "false",
+           client_to_string(client));
     return 0;
 }
 
@@ -202,10 +230,45 @@ static int cmd_hostile(void)
     int f16_get = get_dataset(client, "f16_ds", 6, &ds);
     int f16_put = f16_get ? -1 : (int)put_dataset(client, ds);
     if (ds) DeallocateDataSet(&ds);
+    int meta = get_dataset(client, "huge_meta", 9, &ds);  /* int64 metadata of 1e300 */
+    int meta_msg = strstr(SRGetLastError(), "corrupt index") != NULL;
+    if (!meta) DeallocateDataSet(&ds);
+    /* An option's value stays out of messages: it may be the password. */
+    void* cfg = NULL;
+    int64_t number = 0;
+    CHECK(create_configoptions_from_environment("", 0, &cfg));
+    int secret = get_integer_option(cfg, "SSDB_PASSWORD", 13, &number);
+    const char* password = getenv("SSDB_PASSWORD");
+    int secret_shown = password && *password && strstr(SRGetLastError(), password) != NULL;
+    DeallocateConfigOptions(&cfg);
+    /* SmartRedis's answers: no tries find nothing, deleting no client is no error. */
+    bool found = true;
+    int poll0 = poll_tensor(client, "zero_dim", 8, 1, 0, &found);
+    void* none = NULL;
+    int delete_null = DeleteCClient(&none);
+    int tf = _isTensorFlow("tf") && _isTensorFlow("TFLite") && !_isTensorFlow("onnx");
+    /* Sizes that do not fit in memory, and a missing result buffer. */
+    size_t huge[2] = { SIZE_MAX / 4, 8 };
+    double x[1] = { 0 };
+    void* d2 = NULL;
+    CHECK(CDataSet("sizes", 5, &d2));
+    int add_huge = add_tensor(d2, "t", 1, x, huge, 2, SRTensorTypeDouble, SRMemLayoutContiguous);
+    DeallocateDataSet(&d2);
+    const char* tn[] = { "t" }; size_t tl[] = { 1 }, nd1[] = { 2 };
+    const size_t* hd[] = { huge };
+    SRTensorType tt[] = { SRTensorTypeDouble };
+    void* px[] = { x };
+    int put_huge = put_tensors(client, tn, tl, 1, px, hd, nd1, tt, SRMemLayoutContiguous);
+    void* no_result[] = { NULL };
+    int unpack_null = unpack_tensors(client, tn, tl, 1, no_result, hd, nd1, tt, SRMemLayoutContiguous);
     printf("{\"hash\":%d,\"hash_msg\":%d,\"zero_nested\":%d,\"zero_plain\":%d,\"lying\":%d,"
-           "\"lying_msg\":%d,\"f16_get\":%d,\"f16_put\":%d,\"client\":\"%s\"}\n",
-           hash, hash_msg, zero_nested, zero_plain, lying, lying_msg, f16_get, f16_put,
-           client_to_string(client));
+           "\"lying_msg\":%d,\"f16_get\":%d,\"f16_put\":%d,\"meta\":%d,\"meta_msg\":%d,"
+           "\"secret\":%d,\"secret_shown\":%d,\"poll0\":%d,\"poll0_found\":%d,"
+           "\"delete_null\":%d,\"tf\":%d,\"add_huge\":%d,\"put_huge\":%d,\"unpack_null\":%d,"
+           "\"client\":\"%s\"}\n",
+           hash, hash_msg, zero_nested, zero_plain, lying, lying_msg, f16_get, f16_put, meta,
+           meta_msg, secret, secret_shown, poll0, (int)found, delete_null, tf, add_huge, put_huge,
+           unpack_null, client_to_string(client));
     return 0;
 }
 
@@ -230,7 +293,7 @@ int main(int argc, char** argv)
     else if (strcmp(argv[1], "put") == 0) rc = cmd_put();
     else if (strcmp(argv[1], "layouts") == 0) rc = cmd_layouts();
     else if (strcmp(argv[1], "dataset") == 0) rc = cmd_dataset();
-    else if (strcmp(argv[1], "model") == 0) rc = cmd_model();
+    else if (strcmp(argv[1], "model") == 0) rc = cmd_model(argc - 2, argv + 2);
     else if (strcmp(argv[1], "bad") == 0) rc = cmd_bad();
     else if (strcmp(argv[1], "hostile") == 0) rc = cmd_hostile();
     log_data(client, LLInfo, "sf_check done", 13);
