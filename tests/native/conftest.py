@@ -12,6 +12,7 @@ Where a tool is missing the tests skip, naming what to install; under ``SMARTFLO
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from smartflow import Experiment
+from smartflow import Client, ClientConfig, Experiment, Orchestrator
 from tests._support import summary_rows
 
 CLIENTS = Path(__file__).resolve().parents[2] / "clients"
@@ -161,3 +162,24 @@ def ran(experiment: Experiment, model) -> Ran:
     stdout = (directory / f"{model.name}.out").read_text(errors="replace")
     stderr = (directory / f"{model.name}.err").read_text(errors="replace")
     return Ran(rc=row["returncode"], stdout=stdout, stderr=stderr, path=directory)
+
+
+@pytest.fixture(params=["single", "cluster"])
+async def db(request: pytest.FixtureRequest, experiment: Experiment) -> Orchestrator:
+    """A started store: one shard, then a 3-shard cluster."""
+    store = experiment.create_database(db_nodes=1 if request.param == "single" else 3)
+    await experiment.start(store)
+    return store
+
+
+def python_client(db: Orchestrator, chunk_bytes: int | None = None) -> Client:
+    """smartflow's client of ``db`` (async context manager), chunking values over
+    ``chunk_bytes`` when given, as the programs do through ``SMARTFLOW_CHUNK_BYTES``."""
+    config = ClientConfig() if chunk_bytes is None else ClientConfig(max_value_bytes=chunk_bytes)
+    clustered = len(db.get_address()) > 1
+    return Client(address=db.get_address()[0], cluster=clustered, config=config)
+
+
+def last_json(stdout: str) -> dict:
+    """A program's result: its last JSON line (log lines go to stdout too, as SmartRedis's)."""
+    return json.loads([line for line in stdout.splitlines() if line.startswith("{")][-1])

@@ -14,8 +14,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from smartflow import Client, ClientConfig, DataSet, Experiment, Orchestrator
-from tests.native.conftest import PROGRAMS, Native, run_program
+from smartflow import Client, DataSet, Experiment, Orchestrator
+from tests.native.conftest import PROGRAMS, Native, last_json, python_client, run_program
 
 PROGRAM = PROGRAMS / "c" / "sf_check.c"
 STRICT = ("-Wextra", "-Werror")
@@ -43,22 +43,8 @@ def c_values(dtype: str, rank: int) -> np.ndarray:
     return np.asarray(values).astype(dtype).reshape(shape)
 
 
-def last_json(stdout: str) -> dict:
-    """The program's result: its last JSON line (log lines go to stdout too, as SmartRedis)."""
-    return json.loads([line for line in stdout.splitlines() if line.startswith("{")][-1])
-
-
-def python_client(db: Orchestrator) -> Client:
-    clustered = len(db.get_address()) > 1
-    config = ClientConfig(max_value_bytes=CHUNK_BYTES)
-    return Client(address=db.get_address()[0], cluster=clustered, config=config)
-
-
-@pytest.fixture(params=["single", "cluster"])
-async def db(request: pytest.FixtureRequest, experiment: Experiment) -> Orchestrator:
-    store = experiment.create_database(db_nodes=1 if request.param == "single" else 3)
-    await experiment.start(store)
-    return store
+def c_client_of(db: Orchestrator) -> Client:
+    return python_client(db, CHUNK_BYTES)
 
 
 async def test_python_put_c_get_every_dtype_and_rank(
@@ -67,7 +53,7 @@ async def test_python_put_c_get_every_dtype_and_rank(
     exe = native.compile(PROGRAM, *STRICT)
     rng = np.random.default_rng(0)
     names, wanted = [], {}
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         for dtype in DTYPES:
             for rank in range(1, 5):
                 shape = FULL_SHAPE[:rank]
@@ -92,7 +78,7 @@ async def test_python_put_c_get_every_dtype_and_rank(
 async def test_c_put_python_get(native: Native, experiment: Experiment, db: Orchestrator) -> None:
     exe = native.compile(PROGRAM, *STRICT)
     assert last_json((await run_program(experiment, exe, "put", env=ENV)).check()) == {"ok": True}
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         for dtype in DTYPES:
             for rank in range(1, 5):
                 got = await client.get_tensor(f"c_{dtype}_{rank}")
@@ -111,7 +97,7 @@ async def test_chunked_tensors_both_ways(
     exe = native.compile(PROGRAM, *STRICT)
     env = {"SMARTFLOW_CHUNK_BYTES": "512"}  # rank-4 tensors of 8-byte types (1,024 bytes) chunk
     (await run_program(experiment, exe, "put", name="put_chunked", env=env)).check()
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         assert await client.execute_command("TYPE", "c_float64_4") in ("list", b"list")
         np.testing.assert_array_equal(
             await client.get_tensor("c_float64_4"), c_values("float64", 4)
@@ -143,7 +129,7 @@ async def test_dataset_and_list_written_in_c_read_in_python(
     native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
     exe = native.compile(PROGRAM, *STRICT)
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         py = DataSet("py_ds")
         py.add_tensor("x", np.array([1.0, 2.0, 3.0]))
         for v in (0.5, float("inf"), float("nan")):
@@ -189,7 +175,7 @@ async def test_c_runs_an_onnx_model_stored_from_python(
     native: Native, experiment: Experiment, db: Orchestrator, tmp_path: Path
 ) -> None:
     exe = native.compile(PROGRAM, *STRICT)
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         await client.set_model("py_model", double_model(), "ONNX")
     model_file = tmp_path / "double.onnx"
     model_file.write_bytes(double_model())
@@ -249,7 +235,7 @@ async def test_hostile_values_are_errors_not_crashes(
 ) -> None:
     exe = native.compile(PROGRAM, *STRICT)
     clustered = len(db.get_address()) > 1
-    async with python_client(db) as client:
+    async with c_client_of(db) as client:
         await client.execute_command("HSET", "h_hash", "a", "b", key="h_hash")
         await client.put_tensor("zero_dim", np.zeros((10**9, 0)))  # no data, a huge leading dim
         await client.execute_command("RPUSH", "lying", lying_manifest(), b"x" * 8, key="lying")

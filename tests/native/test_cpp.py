@@ -5,17 +5,14 @@ as Models, on a single store and on a 3-shard cluster."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from smartflow import Client, ClientConfig, DataSet, Experiment, MetaDataType, Orchestrator
+from smartflow import DataSet, Experiment, MetaDataType, Orchestrator
 from tests.inference import models
-from tests.native.conftest import PROGRAMS, Native, run_program
+from tests.native.conftest import PROGRAMS, Native, last_json, python_client, run_program
 
 CPP = PROGRAMS / "cpp"
 STRICT = ("-Wextra", "-Werror")
@@ -45,22 +42,9 @@ def value_at(dtype: str, shape: tuple[int, ...]) -> np.ndarray:
 CHUNK_BYTES = 4096
 
 
-def last_json(stdout: str) -> dict:
-    """The JSON report a program prints last (log lines may come before it)."""
-    return json.loads(stdout.strip().splitlines()[-1])
-
-
-@asynccontextmanager
-async def python_client(db: Orchestrator) -> AsyncIterator[Client]:
-    clustered = len(db.get_address()) > 1
-    config = ClientConfig(max_value_bytes=CHUNK_BYTES)
-    async with Client(address=db.get_address()[0], cluster=clustered, config=config) as client:
-        yield client
-
-
 async def _tensors_both_ways(native: Native, experiment: Experiment, db: Orchestrator) -> None:
     exe = native.compile(CPP / "tensors.cpp", *STRICT)
-    async with python_client(db) as client:
+    async with python_client(db, CHUNK_BYTES) as client:
         for dtype in DTYPES:
             for rank, shape in SHAPES.items():
                 await client.put_tensor(f"py_{dtype}_{rank}", value_at(dtype, shape))
@@ -87,15 +71,9 @@ async def _tensors_both_ways(native: Native, experiment: Experiment, db: Orchest
 
 
 async def test_every_dtype_and_rank_goes_python_to_cpp_and_back(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _tensors_both_ways(native, experiment, store)
-
-
-async def test_every_dtype_and_rank_goes_both_ways_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _tensors_both_ways(native, experiment, cluster)
+    await _tensors_both_ways(native, experiment, db)
 
 
 def _expect_cpp_dataset(ds: DataSet) -> None:
@@ -126,7 +104,7 @@ def _expect_cpp_dataset(ds: DataSet) -> None:
 
 async def _datasets_both_ways(native: Native, experiment: Experiment, db: Orchestrator) -> None:
     exe = native.compile(CPP / "datasets.cpp", *STRICT)
-    async with python_client(db) as client:
+    async with python_client(db, CHUNK_BYTES) as client:
         py_ds = DataSet("py_ds")
         py_ds.add_tensor("t", np.arange(6, dtype=np.float64).reshape(2, 3))
         for step in (1, 2, 3):
@@ -159,15 +137,9 @@ async def _datasets_both_ways(native: Native, experiment: Experiment, db: Orches
 
 
 async def test_datasets_and_lists_go_both_ways(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _datasets_both_ways(native, experiment, store)
-
-
-async def test_datasets_and_lists_go_both_ways_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _datasets_both_ways(native, experiment, cluster)
+    await _datasets_both_ways(native, experiment, db)
 
 
 SCRIPT = "import numpy as np\n\n\ndef twice(x):\n    return x * np.float32(2)\n"
@@ -178,7 +150,7 @@ async def _models(native: Native, experiment: Experiment, db: Orchestrator, tmp_
     model_file, script_file = tmp_path / "add.onnx", tmp_path / "scale.py"
     model_file.write_bytes(models.add_model())
     script_file.write_text(SCRIPT)
-    async with python_client(db) as client:
+    async with python_client(db, CHUNK_BYTES) as client:
         await client.set_model("add", models.add_model())
         ran = await run_program(experiment, exe, model_file, script_file, name="models")
         result = last_json(ran.check())
@@ -195,22 +167,16 @@ async def _models(native: Native, experiment: Experiment, db: Orchestrator, tmp_
 
 
 async def test_models_and_scripts_run_from_cpp(
-    native: Native, experiment: Experiment, store: Orchestrator, tmp_path: Path
+    native: Native, experiment: Experiment, db: Orchestrator, tmp_path: Path
 ) -> None:
-    await _models(native, experiment, store, tmp_path)
-
-
-async def test_models_and_scripts_run_from_cpp_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator, tmp_path: Path
-) -> None:
-    await _models(native, experiment, cluster, tmp_path)
+    await _models(native, experiment, db, tmp_path)
 
 
 async def test_ensemble_prefixes_apply_to_cpp_keys(
     native: Native, experiment: Experiment, store: Orchestrator
 ) -> None:
     exe = native.compile(CPP / "prefix.cpp", *STRICT)
-    async with python_client(store) as client:
+    async with python_client(store, CHUNK_BYTES) as client:
         await client.put_tensor("member_b.shared", np.array([7], dtype=np.int32))
         env = {"SSKEYOUT": "member_a", "SSKEYIN": "member_a,member_b"}
         result = last_json((await run_program(experiment, exe, name="prefix", env=env)).check())
@@ -255,7 +221,7 @@ CODES = {
 
 async def _bad_input(native: Native, experiment: Experiment, db: Orchestrator) -> None:
     exe = native.compile(CPP / "errors.cpp", *STRICT)
-    async with python_client(db) as client:
+    async with python_client(db, CHUNK_BYTES) as client:
         await client.put_tensor("py_err", np.zeros((2, 3)))
         result = last_json((await run_program(experiment, exe, name="errors")).check())
         assert set(result) == set(ERRORS)
@@ -270,15 +236,9 @@ async def _bad_input(native: Native, experiment: Experiment, db: Orchestrator) -
 
 
 async def test_bad_input_throws_the_matching_exception_with_a_message(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _bad_input(native, experiment, store)
-
-
-async def test_bad_input_throws_the_matching_exception_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _bad_input(native, experiment, cluster)
+    await _bad_input(native, experiment, db)
 
 
 @pytest.mark.parametrize("where", ["wrong password", "dead store"])

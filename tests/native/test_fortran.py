@@ -7,16 +7,14 @@ x[i-1, j-1] read in Python, and the other way round."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from smartflow import Client, DataSet, Experiment, MetaDataType, Orchestrator, Status
+from smartflow import DataSet, Experiment, MetaDataType, Orchestrator, Status
 from tests.inference import models
-from tests.native.conftest import PROGRAMS, Native, ran, run_program
+from tests.native.conftest import PROGRAMS, Native, python_client, ran, run_program
 
 FORTRAN = PROGRAMS / "fortran"
 
@@ -37,13 +35,6 @@ def value_at(dtype: str, shape: tuple[int, ...]) -> np.ndarray:
         "double": i.astype(np.float64) * 0.1 - 2.0,
     }[dtype]
     return values.reshape(shape)
-
-
-@asynccontextmanager
-async def python_client(db: Orchestrator) -> AsyncIterator[Client]:
-    clustered = len(db.get_address()) > 1
-    async with Client(address=db.get_address()[0], cluster=clustered) as client:
-        yield client
 
 
 def report(out: str) -> dict:
@@ -84,15 +75,9 @@ async def _tensors_both_ways(native: Native, experiment: Experiment, db: Orchest
 
 
 async def test_every_kind_and_rank_goes_fortran_to_python_and_back(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _tensors_both_ways(native, experiment, store)
-
-
-async def test_every_kind_and_rank_goes_both_ways_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _tensors_both_ways(native, experiment, cluster)
+    await _tensors_both_ways(native, experiment, db)
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -117,15 +102,9 @@ async def _run_model(
 
 
 async def test_fortran_runs_an_onnx_model(
-    native: Native, experiment: Experiment, store: Orchestrator, tmp_path: Path
+    native: Native, experiment: Experiment, db: Orchestrator, tmp_path: Path
 ) -> None:
-    await _run_model(native, experiment, store, tmp_path)
-
-
-async def test_fortran_runs_an_onnx_model_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator, tmp_path: Path
-) -> None:
-    await _run_model(native, experiment, cluster, tmp_path)
+    await _run_model(native, experiment, db, tmp_path)
 
 
 # --- datasets and lists ----------------------------------------------------------------------
@@ -165,15 +144,9 @@ async def _datasets(native: Native, experiment: Experiment, db: Orchestrator) ->
 
 
 async def test_datasets_and_lists_between_fortran_and_python(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _datasets(native, experiment, store)
-
-
-async def test_datasets_and_lists_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _datasets(native, experiment, cluster)
+    await _datasets(native, experiment, db)
 
 
 # --- ensembles -------------------------------------------------------------------------------
@@ -209,15 +182,9 @@ async def _ensemble(native: Native, experiment: Experiment, db: Orchestrator) ->
 
 
 async def test_an_ensemble_of_fortran_members_writes_under_their_prefixes(
-    native: Native, experiment: Experiment, store: Orchestrator
+    native: Native, experiment: Experiment, db: Orchestrator
 ) -> None:
-    await _ensemble(native, experiment, store)
-
-
-async def test_ensemble_prefixing_on_a_cluster(
-    native: Native, experiment: Experiment, cluster: Orchestrator
-) -> None:
-    await _ensemble(native, experiment, cluster)
+    await _ensemble(native, experiment, db)
 
 
 # --- bad input -------------------------------------------------------------------------------
