@@ -109,6 +109,22 @@ static SRError redirect_node(sf_client* c, const char* text, size_t* node, const
     return sf_node_by_address(c, addr, (size_t)(colon - addr), atoi(colon + 1), node, where);
 }
 
+SRError sf_run(sf_client* c, const char* key, int argc, const char** argv, const size_t* lens,
+               redisReply** out, const char* where)
+{
+    redisReply* r = NULL;
+    SF_CHECK(sf_command(c, key, key ? strlen(key) : 0, argc, argv, lens, &r, where));
+    SRError rc = sf_reply_error(r, where);
+    if (rc != SRNoError || !out) freeReplyObject(r);
+    else *out = r;
+    return rc;
+}
+
+bool sf_same_slot(const sf_client* c, const char* a, const char* b)
+{
+    return !c->cluster || sf_crc16_slot(a, strlen(a)) == sf_crc16_slot(b, strlen(b));
+}
+
 SRError sf_command(sf_client* c, const char* key, size_t key_len, int argc,
                    const char** argv, const size_t* argvlen, redisReply** out, const char* where)
 {

@@ -95,22 +95,6 @@ SRError get_dataset(void* c_client, const char* name, const size_t name_length, 
     return SRNoError;
 }
 
-static SRError run(sf_client* c, const char* key, int argc, const char** argv, const size_t* lens,
-                   redisReply** out, const char* where)
-{
-    redisReply* r = NULL;
-    SF_CHECK(sf_command(c, key, strlen(key), argc, argv, lens, &r, where));
-    SRError rc = sf_reply_error(r, where);
-    if (rc != SRNoError || !out) freeReplyObject(r);
-    else *out = r;
-    return rc;
-}
-
-bool sf_same_slot(const sf_client* c, const char* a, const char* b)
-{
-    return !c->cluster || sf_crc16_slot(a, strlen(a)) == sf_crc16_slot(b, strlen(b));
-}
-
 /* Copy the value at src to dest (replacing dest): COPY within a slot, else GET + SET. */
 SRError sf_copy_value(sf_client* c, const char* src, const char* dest, const char* what, const char* where)
 {
@@ -118,7 +102,7 @@ SRError sf_copy_value(sf_client* c, const char* src, const char* dest, const cha
         const char* argv[] = { "COPY", src, dest, "REPLACE" };
         size_t lens[] = { 4, strlen(src), strlen(dest), 7 };
         redisReply* r = NULL;
-        SF_CHECK(run(c, src, 4, argv, lens, &r, where));
+        SF_CHECK(sf_run(c, src, 4, argv, lens, &r, where));
         bool copied = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
         return copied ? SRNoError : sf_fail(SRKeyError, where, "%s does not exist", what);
@@ -126,13 +110,13 @@ SRError sf_copy_value(sf_client* c, const char* src, const char* dest, const cha
     const char* get[] = { "GET", src };
     size_t gl[] = { 3, strlen(src) };
     redisReply* r = NULL;
-    SF_CHECK(run(c, src, 2, get, gl, &r, where));
+    SF_CHECK(sf_run(c, src, 2, get, gl, &r, where));
     SRError rc = SRNoError;
     if (r->type != REDIS_REPLY_STRING) rc = sf_fail(SRKeyError, where, "%s does not exist", what);
     else {
         const char* set[] = { "SET", dest, r->str };
         size_t sl[] = { 3, strlen(dest), r->len };
-        rc = run(c, dest, 3, set, sl, NULL, where);
+        rc = sf_run(c, dest, 3, set, sl, NULL, where);
     }
     freeReplyObject(r);
     return rc;
@@ -178,7 +162,7 @@ SRError rename_dataset(void* c_client, const char* old_name, const size_t old_na
         if (rc == SRNoError) {
             const char* argv[] = { "DEL", old };
             size_t lens[] = { 3, strlen(old) };
-            rc = run(c, old, 2, argv, lens, NULL, where);
+            rc = sf_run(c, old, 2, argv, lens, NULL, where);
         }
     }
     free(old);
@@ -196,7 +180,7 @@ SRError delete_dataset(void* c_client, const char* name, const size_t name_lengt
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
     const char* argv[] = { "DEL", key };
     size_t lens[] = { 3, strlen(key) };
-    SRError rc = run(c, key, 2, argv, lens, NULL, where);
+    SRError rc = sf_run(c, key, 2, argv, lens, NULL, where);
     free(key);
     return rc;
 }

@@ -94,6 +94,12 @@ unsigned sf_tag_for_slot(uint16_t slot);
 
 /* One command, routed by key (key NULL: node 0), following MOVED/ASK. The reply is the
  * caller's (freeReplyObject); error replies are returned as replies, not failures. */
+/* sf_command, then the reply's error as an SRError; *out gets the reply when wanted (else it
+ * is freed). key may be NULL for a keyless command. */
+SRError sf_run(sf_client* c, const char* key, int argc, const char** argv, const size_t* lens,
+               redisReply** out, const char* where);
+/* Whether two keys are on one shard (always, on a single store). */
+bool sf_same_slot(const sf_client* c, const char* a, const char* b);
 SRError sf_command(sf_client* c, const char* key, size_t key_len, int argc,
                    const char** argv, const size_t* argvlen, redisReply** out, const char* where);
 /* The same on a given node, without routing. */
@@ -243,7 +249,6 @@ SRError sf_dataset_decode(const char* value, size_t len, const char* name, sf_da
 char* sf_dataset_key(const char* stored, size_t len);
 SRError sf_fetch_dataset(sf_client* c, const char* stored, sf_dataset** out, const char* where);
 
-bool sf_same_slot(const sf_client* c, const char* a, const char* b);
 SRError sf_copy_value(sf_client* c, const char* src, const char* dest, const char* what,
                       const char* where);
 

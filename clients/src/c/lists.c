@@ -18,17 +18,6 @@ static char* list_key(sf_client* c, const char* name, size_t len, bool write)
     return k;
 }
 
-static SRError run(sf_client* c, const char* key, int argc, const char** argv, const size_t* lens,
-                   redisReply** out, const char* where)
-{
-    redisReply* r = NULL;
-    SF_CHECK(sf_command(c, key, strlen(key), argc, argv, lens, &r, where));
-    SRError rc = sf_reply_error(r, where);
-    if (rc != SRNoError || !out) freeReplyObject(r);
-    else *out = r;
-    return rc;
-}
-
 static SRError begin(void* c_client, const char* name, size_t len, sf_client** c, const char* where)
 {
     SF_CHECK(sf_client_check(c_client, where, c));
@@ -56,7 +45,7 @@ SRError append_to_list(void* c_client, const char* list_name, const size_t list_
     if (rc == SRNoError) {
         const char* argv[] = { "RPUSH", key, stored };
         size_t lens[] = { 5, strlen(key), strlen(stored) };
-        rc = run(c, key, 3, argv, lens, NULL, where);
+        rc = sf_run(c, key, 3, argv, lens, NULL, where);
     }
     free(stored); free(dkey); free(key);
     return rc;
@@ -71,7 +60,7 @@ SRError delete_list(void* c_client, const char* list_name, const size_t list_nam
     if (!key) return sf_fail(SRBadAllocError, where, "out of memory");
     const char* argv[] = { "DEL", key };
     size_t lens[] = { 3, strlen(key) };
-    SRError rc = run(c, key, 2, argv, lens, NULL, where);
+    SRError rc = sf_run(c, key, 2, argv, lens, NULL, where);
     free(key);
     return rc;
 }
@@ -84,7 +73,7 @@ static SRError copy_entries(sf_client* c, const char* src, const char* dest, con
         const char* argv[] = { "COPY", src, dest, "REPLACE" };
         size_t lens[] = { 4, strlen(src), strlen(dest), 7 };
         redisReply* r = NULL;
-        SF_CHECK(run(c, src, 4, argv, lens, &r, where));
+        SF_CHECK(sf_run(c, src, 4, argv, lens, &r, where));
         bool ok = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
         return ok ? SRNoError : sf_fail(SRKeyError, where, "%s does not exist", what);
@@ -92,7 +81,7 @@ static SRError copy_entries(sf_client* c, const char* src, const char* dest, con
     const char* lr[] = { "LRANGE", src, "0", "-1" };
     size_t ll[] = { 6, strlen(src), 1, 2 };
     redisReply* r = NULL;
-    SF_CHECK(run(c, src, 4, lr, ll, &r, where));
+    SF_CHECK(sf_run(c, src, 4, lr, ll, &r, where));
     SRError rc = SRNoError;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
         freeReplyObject(r);
@@ -158,7 +147,7 @@ SRError rename_list(void* c_client, const char* src_name, const size_t src_name_
     if (rc == SRNoError) {
         const char* argv[] = { "DEL", src };
         size_t lens[] = { 3, strlen(src) };
-        rc = run(c, src, 2, argv, lens, NULL, where);
+        rc = sf_run(c, src, 2, argv, lens, NULL, where);
     }
     free(src); free(dest);
     return rc;
@@ -169,7 +158,7 @@ static SRError length_of(sf_client* c, const char* key, long long* n, const char
     const char* argv[] = { "LLEN", key };
     size_t lens[] = { 4, strlen(key) };
     redisReply* r = NULL;
-    SF_CHECK(run(c, key, 2, argv, lens, &r, where));
+    SF_CHECK(sf_run(c, key, 2, argv, lens, &r, where));
     *n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
     return SRNoError;
@@ -253,7 +242,7 @@ static SRError range(void* c_client, const char* list_name, size_t len, int star
     const char* argv[] = { "LRANGE", key, s, e };
     size_t lens[] = { 6, strlen(key), strlen(s), strlen(e) };
     redisReply* r = NULL;
-    SRError rc = run(c, key, 4, argv, lens, &r, where);
+    SRError rc = sf_run(c, key, 4, argv, lens, &r, where);
     free(key);
     SF_CHECK(rc);
     size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;

@@ -271,21 +271,15 @@ static SRError simple(sf_client* c, const char* key, int argc, const char** argv
                       const size_t* lens, long long* integer, const char* where)
 {
     redisReply* r = NULL;
-    SF_CHECK(sf_command(c, key, key ? strlen(key) : 0, argc, argv, lens, &r, where));
-    SRError rc = sf_reply_error(r, where);
+    SF_CHECK(sf_run(c, key, argc, argv, lens, &r, where));
     if (integer) *integer = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
-    return rc;
-}
-
-static bool same_slot(const sf_client* c, const char* a, const char* b)
-{
-    return !c->cluster || sf_crc16_slot(a, strlen(a)) == sf_crc16_slot(b, strlen(b));
+    return SRNoError;
 }
 
 static SRError copy_key(sf_client* c, const char* src, const char* dest, const char* where)
 {
-    if (same_slot(c, src, dest)) {
+    if (sf_same_slot(c, src, dest)) {
         const char* argv[] = { "COPY", src, dest, "REPLACE" };
         size_t lens[] = { 4, strlen(src), strlen(dest), 7 };
         long long n = 0;
@@ -340,7 +334,7 @@ SRError rename_tensor(void* c_client, const char* old_name, const size_t old_nam
     else if (strcmp(old, new_) == 0) rc = sf_fail(SRParameterError, where, "old and new names are both '%s'", old);
     else rc = probe_tensor(c, old, false, &found, where);
     if (rc == SRNoError) {
-        if (same_slot(c, old, new_)) {
+        if (sf_same_slot(c, old, new_)) {
             const char* argv[] = { "RENAME", old, new_ };
             size_t lens[] = { 6, strlen(old), strlen(new_) };
             rc = simple(c, old, 3, argv, lens, NULL, where);
