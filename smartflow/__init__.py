@@ -102,6 +102,9 @@ from smartflow.errors import (
 from smartflow.errors import (
     WorkerUnavailableError as WorkerUnavailableError,
 )
+from smartflow.errors import (
+    WrongTypeError as WrongTypeError,
+)
 
 if _typing.TYPE_CHECKING:
     from smartflow.batch import BatchJobHandle as BatchJobHandle
@@ -208,6 +211,7 @@ __all__ = [
     "ValidationFailedError",
     "WorkerCrashedError",
     "WorkerUnavailableError",
+    "WrongTypeError",
     "log_data",
     "log_error",
     "log_warning",

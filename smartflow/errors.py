@@ -37,7 +37,9 @@ also derives from it, so generic ``except`` clauses keep working::
         ├── KeyNotFoundError (LookupError)       the key does not exist
         ├── TensorFormatError                    the value is not a smartflow tensor
         ├── CommandError                         the store answered a command with an error
-        │   └── RedirectError                    a cluster kept redirecting (being resharded?)
+        │   ├── RedirectError                    a cluster kept redirecting (being resharded?)
+        │   └── WrongTypeError (also a TensorFormatError)  the key holds another kind of value
+        │                                        (WRONGTYPE: a list where a string was read)
         ├── InferenceError                       running a model or script next to the data
         │   ├── InvalidModelError (ValueError)   not a model, or a device that does not exist
         │   ├── ModelInputError (ValueError)     inputs of the wrong count, shape or dtype
@@ -153,6 +155,11 @@ class TensorFormatError(ClientError):
 
 class CommandError(ClientError):
     """The store answered a command with an error reply."""
+
+
+class WrongTypeError(CommandError, TensorFormatError):
+    """The store refused a command because the key holds another kind of value (``WRONGTYPE``):
+    a command error, and a value that is not what the call reads."""
 
 
 class RedirectError(CommandError):

@@ -12,17 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smartflow._checks import check_setting
-from smartflow.client._core import ClientCore
-from smartflow.client._env import parse_address
-from smartflow.client._links import on_fast_path
-from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
-from smartflow.client._routing import ClusterRouter
+from smartflow.client._core import Seam
 from smartflow.errors import CommandError, InvalidArgumentError, UnsupportedTypeError
 
 Info = dict[str, object]
 
 
-class AdminOps(ClientCore):
+class AdminOps(Seam):
     """Node-level administration (see the module docstring)."""
 
     async def get_db_node_info(self, addresses: Sequence[str]) -> list[dict[str, Info]]:
@@ -76,41 +72,23 @@ class AdminOps(ClientCore):
     # -- internals ----------------------------------------------------------------------------
 
     async def _on_nodes(self, what: str, addresses: object, *command: bytes | str) -> list:
-        """``command`` on each node in turn, after every address has been checked."""
+        """``command`` on each node in turn, after every address has been checked (a cluster's
+        slot map is read again once before an unknown address is refused: a node may have
+        joined)."""
         self._check_open()
-        pools = [await self._node_pool(address) for address in _addresses(addresses)]
-        packed = pack_command(*command)
-        replies = []
-        for pool in pools:
-            where = f"{what} on {pool.endpoint}"
-            replies.append(
-                await on_fast_path(pool, self._config, where, lambda c, w=where: _run(c, packed, w))
-            )
-        return replies
-
-    async def _node_pool(self, address: str) -> ConnectionPool:
-        """The fast-path pool of the node at ``address``; a cluster's slot map is read again
-        once before an unknown address is refused (a node may have joined)."""
-        wanted = str(parse_address(address))
-        for attempt in range(2):
-            nodes = {str(pool.endpoint): pool for pool in self._router.pools()}
-            if wanted in nodes:
-                return nodes[wanted]
-            if attempt == 0 and isinstance(self._router, ClusterRouter):
-                await self._router.refresh()
-                continue
-            break
-        raise InvalidArgumentError(
-            f"{address!r} is not a node of this client's store "
-            f"(its nodes: {', '.join(sorted(nodes))}); nothing was sent"
-        )
-
-
-async def _run(conn: RespConnection, packed: bytes, what: str) -> object:
-    await conn.send(packed)
-    reply = await conn.read_reply()
-    raise_for_error(reply, what)
-    return reply
+        nodes = []
+        for address in _addresses(addresses):
+            node = await self._wire.node(address)
+            if node is None:
+                known = ", ".join(sorted(str(n.endpoint) for n in self._wire.nodes()))
+                raise InvalidArgumentError(
+                    f"{address!r} is not a node of this client's store (its nodes: {known}); "
+                    "nothing was sent"
+                )
+            nodes.append(node)
+        return [
+            await self._command_on(node, f"{what} on {node.endpoint}", *command) for node in nodes
+        ]
 
 
 def _addresses(addresses: object) -> list[str]:

@@ -1,38 +1,34 @@
-"""The client's core: connections, routing, key prefixing, and the ways to run a command.
+"""The client's core: its state, its one transport, key prefixing, and the seam under the mixins.
 
-The public :class:`~smartflow.client.client.Client` is this core plus one mixin per kind of
-data (tensors, datasets, lists, admin, logging, waiting); each mixin builds on the few
-``_fast``/``_fast_split``/``_slow`` runners here.
+The public :class:`~smartflow.client.client.Client` is this core plus one stateless mixin per
+kind of data (tensors, datasets, lists, models, scripts, admin, logging, waiting). As redis-py's
+command mixins call only ``execute_command``, these call only the seam here: :meth:`_one`,
+:meth:`_split`, :meth:`_on`, :meth:`_command`, :meth:`_command_on` and :meth:`_transaction`
+(each checks the client is open, then hands the operation to the
+:class:`~smartflow.wire.Transport`), plus ``_wire``'s shard lookups (no I/O), ``_key_in`` /
+``_key_out`` and ``_config``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import anyio
-from redis.crc import key_slot
+import numpy as np
 
 from smartflow._checks import at_least_zero, count
-from smartflow.client._dispatch import Dispatcher
-from smartflow.client._env import address_from_env, parse_address, password_from_env
-from smartflow.client._links import (
-    close_redis,
-    make_redis,
-    make_redis_cluster,
-    on_fast_path,
-    translated,
-)
+from smartflow._log import get_logger
+from smartflow.client._env import address_from_env, password_from_env
 from smartflow.client._prefix import KeyPrefixer, Kind
-from smartflow.client._resp import (
-    RespConnection,
-    pack_command,
-    raise_for_error,
-)
-from smartflow.client._routing import ClusterRouter, SingleRouter
 from smartflow.client._secrets import known_secret
 from smartflow.client.config import ClientConfig
 from smartflow.errors import ClientError, InvalidArgumentError, UnsupportedTypeError
+from smartflow.wire import ConnectionPool, Transport, parse_address
+from smartflow.wire import tensors as tio
+from smartflow.wire.resp import RespConnection, pack_command, raise_for_error
+from smartflow.wire.transport import Arg, Operation, T
 
 _UNSET: object = object()
 
@@ -73,18 +69,15 @@ class ClientCore:
         self._cluster = bool(cluster)
         self.address = str(seeds[0])
         self._where = ",".join(map(str, seeds)) if cluster else self.address
-        self._router: SingleRouter | ClusterRouter
-        if self._cluster:
-            self._router = ClusterRouter(seeds, password, self._config)
-            self._redis = make_redis_cluster(seeds, password, self._config)
-        else:
-            self._router = SingleRouter(seeds[0], password, self._config)
-            self._redis = make_redis(seeds[0], password, self._config)
-        self._dispatch = Dispatcher(self._router, self._config)
-        #: redis-py's cluster pools fail when full instead of waiting: bound the calls.
-        self._slow_slots: anyio.Semaphore | None = None
+        self._wire = Transport(
+            seeds, password, cluster=self._cluster, limits=self._config.wire_limits()
+        )
         self._state = _State.UNOPENED
         self._prefixer = KeyPrefixer.from_env()
+        #: The cancel scopes of the waits in progress, cancelled when the client closes.
+        self._wait_scopes: set[anyio.CancelScope] = set()
+        self._log_name = self._config.logger_name or self._prefixer.put_prefix or "default"
+        self._app_logger = get_logger("app", name=self._log_name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._describe()})"
@@ -104,31 +97,24 @@ class ClientCore:
         await self.aclose()
 
     async def connect(self) -> None:
-        """Connect and authenticate both links now; raises on a wrong address or secret."""
+        """Connect and authenticate now (a connection per shard); raises on a wrong address or
+        secret."""
         if self._state is not _State.UNOPENED:
             raise ClientError(f"client is {self._state.value}; create a new Client")
-        if self._cluster:
-            self._slow_slots = anyio.Semaphore(self._config.max_connections)
         try:
-            await self._router.refresh()
-            for pool in self._router.pools():
-                await on_fast_path(pool, self._config, "connect", _ping)
-            with translated(self._where, "connect"):
-                with anyio.fail_after(self._config.connect_timeout):
-                    await self._redis.ping()
+            await self._wire.connect()
         except BaseException:
             await self.aclose()
             raise
         self._state = _State.OPEN
 
     async def aclose(self) -> None:
-        """Close every connection; the client cannot be reused."""
+        """Close every connection; the client cannot be reused. Waits in progress end with
+        :class:`~smartflow.errors.ClientError`."""
         self._state = _State.CLOSED
-        self._router.close()
-        # Shielded (closing must finish even when cancelled) and bounded (a peer that stopped
-        # answering must not hold a closing client forever).
-        with anyio.move_on_after(self._config.connect_timeout, shield=True):
-            await close_redis(self._redis)
+        for scope in self._wait_scopes:
+            scope.cancel()
+        self._wire.close()  # synchronous: nothing for a cancellation to interrupt
 
     # -- keys as stored ------------------------------------------------------------------------
 
@@ -166,15 +152,7 @@ class ClientCore:
         routing = key if key is not None else (args[1] if len(args) > 1 else b"")
         if not isinstance(routing, bytes):
             routing = str(routing).encode()
-        packed = pack_command(*args)  # type: ignore[arg-type]
-
-        async def run(conn: RespConnection) -> object:
-            await conn.send(packed)
-            reply = await conn.read_reply()
-            raise_for_error(reply, name.upper())
-            return reply
-
-        return await self._fast(name.upper(), routing, run)
+        return await self._one(name.upper(), routing, _raw(name.upper(), args))
 
     # -- key prefixing (plain methods: no I/O) --------------------------------------------------
 
@@ -210,10 +188,6 @@ class ClientCore:
         key_bytes(name)
         return key_bytes(self._prefixer.for_read(kind, name))  # type: ignore[arg-type]
 
-    def _across_slots(self, a: bytes, b: bytes) -> bool:
-        """On a cluster, keys in different slots cannot meet in one COPY or RENAME."""
-        return self._cluster and key_slot(a) != key_slot(b)
-
     def _check_open(self) -> None:
         if self._state is not _State.OPEN:
             raise ClientError(
@@ -221,32 +195,77 @@ class ClientCore:
                 "(or after `await client.connect()`), and create a new one once closed"
             )
 
-    async def _exists(self, what: str, key: bytes) -> bool:
-        return bool(await self._slow(what, lambda r: r.exists(key)))
+    # -- the seam: every mixin's I/O goes through these -----------------------------------------
 
-    async def _fast(self, what: str, key: bytes, operation):  # type: ignore[no-untyped-def]
-        """Run ``operation(conn)`` on the fast path to the shard serving ``key``."""
+    async def _one(self, what: str, key: bytes, operation: Operation[T], limit_s=None) -> T:  # type: ignore[no-untyped-def]
+        """``operation(conn)`` on the shard serving ``key``, redirects followed."""
         self._check_open()
-        return await self._dispatch.one(what, key, operation)
+        return await self._wire.one(what, key, operation, limit_s)
 
-    async def _fast_split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
+    async def _split(self, what: str, keys: list[bytes], items: list, operation) -> list:  # type: ignore[no-untyped-def]
         """``operation(conn, part)`` per shard, in parallel; results in the order of ``items``."""
         self._check_open()
-        return await self._dispatch.split(what, keys, items, operation)
+        return await self._wire.split(what, keys, items, operation)
 
-    async def _slow(self, what: str, call):  # type: ignore[no-untyped-def]
-        """Run ``call(redis)`` through redis-py, errors translated."""
+    async def _on(
+        self, shard: ConnectionPool, what: str, operation: Operation[T], limit_s=None
+    ) -> T:  # type: ignore[no-untyped-def]
+        """``operation(conn)`` on ``shard`` itself (not routed by key)."""
         self._check_open()
-        with translated(self._where, what):
-            if self._slow_slots is None:
-                return await call(self._redis)
-            async with self._slow_slots:
-                return await call(self._redis)
+        return await self._wire.on(shard, what, operation, limit_s)
+
+    async def _command(self, what: str, key: bytes, *args: Arg) -> object:
+        """One command on the shard serving ``key``; its reply."""
+        self._check_open()
+        return await self._wire.command(what, key, *args)
+
+    async def _command_on(self, shard: ConnectionPool, what: str, *args: Arg) -> object:
+        """One command on ``shard`` itself; its reply."""
+        self._check_open()
+        return await self._wire.command_on(shard, what, *args)
+
+    async def _transaction(
+        self,
+        what: str,
+        commands: list[tuple[Arg, ...]],
+        *,
+        key: bytes | None = None,
+        shard: ConnectionPool | None = None,
+    ) -> list:
+        """``commands`` in one MULTI/EXEC on the shard serving ``key`` (or on ``shard``)."""
+        self._check_open()
+        return await self._wire.transaction(what, commands, key=key, shard=shard)
+
+    async def _exists(self, what: str, key: bytes) -> bool:
+        return bool(await self._command(what, key, b"EXISTS", key))
+
+    async def _put_items(self, items: list[tio.EncodedTensor]) -> None:
+        """Store encoded tensors: one pipelined round trip per shard, very large ones chunked."""
+        self._check_open()
+        await tio.put_items(self._wire, items, self._config.max_value_bytes)
+
+    async def _get_keyed(self, keys: list[tuple[bytes, str]]) -> list[np.ndarray]:
+        """The tensors at stored ``keys`` (each with the name errors should use)."""
+        self._check_open()
+        return await tio.get_keyed(self._wire, keys)
 
 
-async def _ping(conn: RespConnection) -> None:
-    await conn.send(pack_command(b"PING"))
-    raise_for_error(await conn.read_reply(), "PING")
+#: What a mixin derives from: the core while type checking (so its attributes are known),
+#: nothing at run time (a mixin holds no state and no lifecycle of its own).
+Seam = ClientCore if TYPE_CHECKING else object
+
+
+def _raw(name: str, args: tuple) -> Operation[object]:
+    """``execute_command``'s operation: the command as given, its reply as it came."""
+    packed = pack_command(*args)
+
+    async def run(conn: RespConnection) -> object:
+        await conn.send(packed)
+        reply = await conn.read_reply()
+        raise_for_error(reply, name)
+        return reply
+
+    return run
 
 
 def key_bytes(name: object) -> bytes:

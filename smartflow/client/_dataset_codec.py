@@ -24,9 +24,9 @@ import struct
 import attrs
 import numpy as np
 
-from smartflow.client import codec
 from smartflow.client.dataset import DataSet, MetaDataType
 from smartflow.errors import TensorFormatError
+from smartflow.wire import codec
 
 MAGIC = b"\x93SFD"
 VERSION = 1

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from smartflow.client import _dataset_codec as dsc
-from smartflow.client._core import ClientCore, poll
+from smartflow.client._core import Seam, poll
 from smartflow.client._prefix import Kind
-from smartflow.client._resp import CRLF, RespConnection, pack_command, raise_for_error
-from smartflow.client._resp import set_prefix as _set_prefix
-from smartflow.client._tensor_io import bulk_length
 from smartflow.client.dataset import DataSet
 from smartflow.errors import InvalidArgumentError, KeyNotFoundError, UnsupportedTypeError
+from smartflow.wire.resp import RespConnection
+from smartflow.wire.values import get_buffers, put_values
 
 
 def dataset_key(stored_name: str) -> bytes:
@@ -25,55 +22,33 @@ def dataset_key(stored_name: str) -> bytes:
     return f"{{{stored_name}}}.dataset".encode()
 
 
-async def put_datasets(conn: RespConnection, items: Sequence[dsc.EncodedDataset]) -> None:
-    """SET every dataset in one pipelined round trip; payloads go out without copies."""
-
-    def parts():  # type: ignore[no-untyped-def]
-        for item in items:
-            yield _set_prefix(item.key, item.value_len)
-            yield from item.parts
-            yield CRLF
-
-    await conn.send_parts(parts(), replies=len(items))
-    for item in items:
-        raise_for_error(await conn.read_reply(), f"put_dataset {item.name!r}")
-
-
 async def get_datasets(conn: RespConnection, keys: Sequence[tuple[bytes, str]]) -> list[DataSet]:
     """GET many datasets in one pipelined round trip, each read into one aligned buffer."""
-    await conn.send(b"".join(pack_command(b"GET", key) for key, _ in keys), replies=len(keys))
-    datasets = []
-    for _, name in keys:
-        n = await bulk_length(conn, name, "dataset")
-        buf = np.empty(n, np.uint8)
-        await conn.read_into(memoryview(buf))
-        await conn.expect_crlf()
-        conn.reply_done()
-        datasets.append(dsc.decode(buf, name))
-    return datasets
+    buffers = await get_buffers(conn, keys, "dataset")
+    return [dsc.decode(buf, name) for buf, (_, name) in zip(buffers, keys, strict=True)]
 
 
-class DatasetOps(ClientCore):
+class DatasetOps(Seam):
     """The dataset part of the client: SmartRedis's dataset API, async."""
 
     async def put_dataset(self, dataset: DataSet) -> None:
         """Store ``dataset`` under its name (replacing a dataset of that name), atomically."""
         item = self._encode_dataset(dataset)
-        await self._fast(
-            f"put_dataset {dataset.name!r}", item.key, lambda c: put_datasets(c, [item])
+        await self._one(
+            f"put_dataset {dataset.name!r}", item.key, lambda c: put_values(c, [item], "dataset")
         )
 
     async def get_dataset(self, name: str) -> DataSet:
         """The dataset stored under ``name``."""
         key = self._dataset_key_in(name)
         what = f"get_dataset {name!r}"
-        (dataset,) = await self._fast(what, key, lambda c: get_datasets(c, [(key, name)]))
+        (dataset,) = await self._one(what, key, lambda c: get_datasets(c, [(key, name)]))
         return dataset
 
     async def delete_dataset(self, name: str) -> None:
         """Delete a dataset; deleting one that does not exist is no error (as for tensors)."""
         key = self._dataset_key_in(name)
-        await self._slow(f"delete_dataset {name!r}", lambda r: r.delete(key))
+        await self._command(f"delete_dataset {name!r}", key, b"DEL", key)
 
     async def copy_dataset(self, src_name: str, dest_name: str) -> None:
         """Copy a dataset to a new name (replacing a dataset there)."""
@@ -82,12 +57,12 @@ class DatasetOps(ClientCore):
             raise InvalidArgumentError(
                 f"copy_dataset: source and destination are both {src_name!r}"
             )
-        if self._across_slots(src, dest):
+        if self._wire.across_slots(src, dest):
             dataset = await self.get_dataset(src_name)
             await self.put_dataset(_renamed(dataset, dest_name))
             return
-        copied = await self._slow(
-            f"copy_dataset {src_name!r}", lambda r: r.copy(src, dest, replace=True)
+        copied = await self._command(
+            f"copy_dataset {src_name!r}", src, b"COPY", src, dest, b"REPLACE"
         )
         if not copied:
             raise KeyNotFoundError(f"copy_dataset: dataset {src_name!r} does not exist")
@@ -97,13 +72,13 @@ class DatasetOps(ClientCore):
         old, new = self._dataset_key_in(old_name), self._dataset_key_out(new_name)
         if old == new:
             raise InvalidArgumentError(f"rename_dataset: old and new names are both {old_name!r}")
-        if self._across_slots(old, new):
+        if self._wire.across_slots(old, new):
             await self.copy_dataset(old_name, new_name)
             await self.delete_dataset(old_name)
             return
         if not await self._exists(f"rename_dataset {old_name!r}", old):
             raise KeyNotFoundError(f"rename_dataset: dataset {old_name!r} does not exist")
-        await self._slow(f"rename_dataset {old_name!r}", lambda r: r.rename(old, new))
+        await self._command(f"rename_dataset {old_name!r}", old, b"RENAME", old, new)
 
     async def dataset_exists(self, name: str) -> bool:
         """True when a dataset is stored under ``name``."""

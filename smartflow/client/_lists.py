@@ -8,10 +8,9 @@ LRANGE, then one pipelined round trip per shard, the shards concurrently.
 from __future__ import annotations
 
 from smartflow._checks import at_least_zero, integer
-from smartflow.client._core import ClientCore, poll
+from smartflow.client._core import Seam, poll
 from smartflow.client._datasets import dataset_key, get_datasets
 from smartflow.client._prefix import Kind
-from smartflow.client._resp import RespConnection, pack_command, transaction
 from smartflow.client.dataset import DataSet
 from smartflow.errors import InvalidArgumentError, KeyNotFoundError, UnsupportedTypeError
 
@@ -21,7 +20,7 @@ def list_key(stored_name: str) -> bytes:
     return f"{{{stored_name}}}.list".encode()
 
 
-class ListOps(ClientCore):
+class ListOps(Seam):
     """The aggregation-list part of the client: SmartRedis's list API, async."""
 
     async def append_to_list(self, list_name: str, dataset: DataSet) -> None:
@@ -37,12 +36,12 @@ class ListOps(ClientCore):
             raise KeyNotFoundError(
                 f"{what}: dataset {dataset.name!r} is not in the store; put_dataset it first"
             )
-        await self._slow(what, lambda r: r.rpush(key, stored))
+        await self._command(what, key, b"RPUSH", key, stored)
 
     async def delete_list(self, list_name: str) -> None:
         """Delete a list (not its datasets); deleting a missing list is no error."""
         key = self._list_key_in(list_name)
-        await self._slow(f"delete_list {list_name!r}", lambda r: r.delete(key))
+        await self._command(f"delete_list {list_name!r}", key, b"DEL", key)
 
     async def copy_list(self, src_name: str, dest_name: str) -> None:
         """Copy a list's references to a new list (replacing a list there)."""
@@ -50,33 +49,35 @@ class ListOps(ClientCore):
         if src == dest:
             raise InvalidArgumentError(f"copy_list: source and destination are both {src_name!r}")
         what = f"copy_list {src_name!r}"
-        if not self._across_slots(src, dest):
-            if not await self._slow(what, lambda r: r.copy(src, dest, replace=True)):
+        if not self._wire.across_slots(src, dest):
+            if not await self._command(what, src, b"COPY", src, dest, b"REPLACE"):
                 raise KeyNotFoundError(f"copy_list: list {src_name!r} does not exist")
             return
-        entries = await self._slow(what, lambda r: r.lrange(src, 0, -1))
+        entries = await self._command(what, src, b"LRANGE", src, 0, -1)
         if not entries:
             raise KeyNotFoundError(f"copy_list: list {src_name!r} does not exist")
-        await self._fast(what, dest, lambda c: _replace_list(c, dest, entries))
+        # DEL and RPUSH in one MULTI on the list's shard: no reader sees it half-written.
+        replace = [(b"DEL", dest), (b"RPUSH", dest, *entries)]  # type: ignore[misc]
+        await self._transaction(what, replace, key=dest)
 
     async def rename_list(self, old_name: str, new_name: str) -> None:
         """Rename a list (replacing a list at the new name)."""
         old, new = self._list_key_in(old_name), self._list_key_out(new_name)
         if old == new:
             raise InvalidArgumentError(f"rename_list: old and new names are both {old_name!r}")
-        if self._across_slots(old, new):
+        if self._wire.across_slots(old, new):
             await self.copy_list(old_name, new_name)
             await self.delete_list(old_name)
             return
         what = f"rename_list {old_name!r}"
         if not await self._exists(what, old):
             raise KeyNotFoundError(f"rename_list: list {old_name!r} does not exist")
-        await self._slow(what, lambda r: r.rename(old, new))
+        await self._command(what, old, b"RENAME", old, new)
 
     async def get_list_length(self, list_name: str) -> int:
         """The number of entries (0 for a list that does not exist)."""
         key = self._list_key_in(list_name)
-        return int(await self._slow(f"get_list_length {list_name!r}", lambda r: r.llen(key)))
+        return int(await self._command(f"get_list_length {list_name!r}", key, b"LLEN", key))  # type: ignore[call-overload]
 
     async def poll_list_length(
         self, name: str, list_length: int, poll_frequency_ms: int, num_tries: int
@@ -110,13 +111,13 @@ class ListOps(ClientCore):
         integer(start_index, "start_index")
         integer(end_index, "end_index")
         what = f"get_dataset_list_range {list_name!r}"
-        raw = await self._slow(what, lambda r: r.lrange(key, start_index, end_index))
+        raw = await self._command(what, key, b"LRANGE", key, start_index, end_index)
         names = [entry.decode() for entry in raw]
         if not names:
             return []
         keys = [(dataset_key(name), name) for name in names]
         try:
-            return await self._fast_split(what, [k for k, _ in keys], keys, get_datasets)
+            return await self._split(what, [k for k, _ in keys], keys, get_datasets)
         except KeyNotFoundError as exc:
             raise KeyNotFoundError(
                 f"list {list_name!r} refers to a dataset that is gone: {exc}"
@@ -133,7 +134,7 @@ class ListOps(ClientCore):
         holds = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}[op]
 
         async def check() -> bool:
-            return holds(int(await self._slow(what, lambda r: r.llen(key))), length)
+            return holds(int(await self._command(what, key, b"LLEN", key)), length)  # type: ignore[call-overload]
 
         return await poll(check, poll_frequency_ms, num_tries)
 
@@ -142,9 +143,3 @@ class ListOps(ClientCore):
 
     def _list_key_in(self, name: object) -> bytes:
         return list_key(self._key_in(Kind.LIST, name).decode())
-
-
-async def _replace_list(conn: RespConnection, key: bytes, entries: list[bytes]) -> None:
-    """DEL and RPUSH in one MULTI on the list's shard: no reader sees it half-written."""
-    commands = [pack_command(b"DEL", key), pack_command(b"RPUSH", key, *entries)]
-    await transaction(conn, commands, f"copy_list into {key.decode()!r}")

@@ -24,7 +24,6 @@ with the same filtering, reading ``SR_LOG_FILE`` and ``SR_LOG_LEVEL`` at each ca
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import os
 import socket
@@ -34,8 +33,7 @@ import structlog
 
 from smartflow._checks import checked_text, integer
 from smartflow._log import get_logger
-from smartflow.client._core import ClientCore
-from smartflow.client._resp import RespConnection, pack_command, raise_for_error, transaction
+from smartflow.client._core import Seam
 from smartflow.client.config import LogLevel, log_settings_from_env
 from smartflow.errors import ClientError, UnsupportedTypeError
 
@@ -58,7 +56,7 @@ _METHODS = {
 }
 
 
-class LogOps(ClientCore):
+class LogOps(Seam):
     """Application logging (see the module docstring)."""
 
     async def log_data(self, level: LogLevel | str, message: str) -> None:
@@ -89,18 +87,12 @@ class LogOps(ClientCore):
         ``{"message": <its text>}``.
         """
         integer(count, "count", at_least=1)
-        entries = await self._fast("get_log_records", _KEY, lambda c: _lrange(c, count))
+        entries = await self._command("get_log_records", _KEY, b"LRANGE", _KEY, -count, -1)
+        if not isinstance(entries, list):
+            raise ClientError(f"get_log_records: unexpected reply {entries!r:.80}")
         return [_record(entry) for entry in entries]
 
     # -- internals ----------------------------------------------------------------------------
-
-    @functools.cached_property
-    def _log_name(self) -> str:
-        return self._config.logger_name or self._prefixer.put_prefix or "default"
-
-    @functools.cached_property
-    def _app_logger(self) -> structlog.stdlib.BoundLogger:
-        return get_logger("app", name=self._log_name)
 
     async def _emit(self, level: str, message: str) -> None:
         now, line = _log_locally(self._app_logger, level, self._log_name, message)
@@ -116,7 +108,9 @@ class LogOps(ClientCore):
             "pid": os.getpid(),
         }
         payload = json.dumps(record, ensure_ascii=False).encode()
-        await self._fast(f"log_{level}", _KEY, lambda c: _push(c, payload))
+        # RPUSH and LTRIM in one MULTI/EXEC: the list never holds more than MAX_RECORDS.
+        push = [(b"RPUSH", _KEY, payload), (b"LTRIM", _KEY, -MAX_RECORDS, -1)]
+        await self._transaction(f"log to {LOG_KEY!r}", push, key=_KEY)
 
 
 # -- without a client ---------------------------------------------------------------------------
@@ -206,24 +200,6 @@ def _append(path: str, line: bytes) -> None:
             os.close(fd)
     except OSError as exc:
         raise ClientError(f"cannot append to the log file {path!r}: {exc}") from exc
-
-
-async def _push(conn: RespConnection, payload: bytes) -> None:
-    """RPUSH and LTRIM in one MULTI/EXEC."""
-    commands = [
-        pack_command(b"RPUSH", _KEY, payload),
-        pack_command(b"LTRIM", _KEY, -MAX_RECORDS, -1),
-    ]
-    await transaction(conn, commands, f"log to {LOG_KEY!r}")
-
-
-async def _lrange(conn: RespConnection, count: int) -> list:
-    await conn.send(pack_command(b"LRANGE", _KEY, -count, -1))
-    reply = await conn.read_reply()
-    raise_for_error(reply, f"get_log_records from {LOG_KEY!r}")
-    if not isinstance(reply, list):
-        raise ClientError(f"get_log_records: unexpected reply {reply!r:.80}")
-    return reply
 
 
 def _record(entry: object) -> dict:

@@ -1,236 +1,159 @@
-"""The run protocol between clients and the inference worker beside each shard.
+"""What the model and script calls share: their records in the store, and asking for a run.
 
-Everything goes through the store, so any Redis client in any language can ask for a run
-(``docs/wire-format.md``). Each shard has a *tag* ``T``: the smallest non-negative integer whose
-decimal string hashes to a slot the shard serves (``"0"`` for a single store). Its keys:
-
-- ``smartflow.run{T}``: the request queue (a list of JSON requests, RPUSHed by clients);
-- ``smartflow.busy{T}``: requests the worker took and has not answered yet (moved there
-  atomically), so a restarted worker can answer what its predecessor dropped;
-- ``smartflow.reply{T}:<id>``: a request's answer (a list of one JSON reply; clients BLPOP it);
-- ``smartflow.model{T}:<name>``: a model or script record, one copy per shard;
-  ``smartflow.modelv{T}:<name>``: its version token, which the worker checks before each run;
-- ``smartflow.ready{T}:<pid>``: pushed by a worker once it serves (the experiment's readiness
-  probe pops it).
-
-When the experiment gives up restarting a shard's worker, the queue becomes a *string* saying
-why (:data:`UNAVAILABLE_PREFIX`): a client's ``RPUSH`` then fails with ``WRONGTYPE`` at once, and
-the client raises :class:`~smartflow.errors.WorkerUnavailableError` instead of waiting out its
-run timeout. A request's life::
-
-    RPUSH ──> queued ──BLMOVE──> taken (busy) ──RPUSH reply, LREM busy──> answered
-                │                   │
-                │ client times out  │ worker dies: its successor answers "crashed";
-                └──> LREM: withdrawn│ a store error cuts the round short: "interrupted";
-                                    │ the experiment gives up on the worker: "unavailable"
-
-The braces put every key of a shard on that shard; a run goes to the shard holding its first input.
+Functions over the client's seam (:mod:`smartflow.client._core`), so neither
+:class:`~smartflow.client._models.ModelOps` nor :class:`~smartflow.client._scripts.ScriptOps`
+inherits the other. The protocol itself is :mod:`smartflow.wire.protocol`; a request travels
+through :class:`~smartflow.wire.queue.ShardQueue`.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import struct
+import os
+import re
+from collections.abc import Sequence
 
-import attrs
+import anyio
 
-from smartflow.client._resp import ErrorReply, RespConnection, pack_command, raise_for_error
+from smartflow._checks import name_list
+from smartflow.client._core import ClientCore, key_bytes
+from smartflow.client._prefix import Kind
 from smartflow.errors import (
-    InferenceError,
-    InvalidModelError,
+    InvalidArgumentError,
     KeyNotFoundError,
-    ModelInputError,
-    RunInterruptedError,
-    WorkerCrashedError,
-    WorkerUnavailableError,
+    MissingFileError,
+    UnsupportedTypeError,
 )
+from smartflow.wire import ConnectionPool, protocol
+from smartflow.wire.queue import ShardQueue
 
-RECORD_MAGIC = b"\x93SFM"
-RECORD_VERSION = 1
-_RECORD_FIXED = struct.Struct("<4sB3xI")
-#: The most outputs a model may have (``infer`` cleans up that many after a failed run).
-MAX_OUTPUTS = 64
-#: Replies nobody collects (the client timed out) vanish after this many seconds.
-REPLY_TTL_S = 60
-#: How the queue of a shard whose worker has given up begins (the rest says why).
-UNAVAILABLE_PREFIX = b"smartflow: unavailable: "
-
-#: Error kinds a worker answers with, and the typed error each becomes in the client.
-ERROR_KINDS: dict[str, type[InferenceError] | type[KeyNotFoundError]] = {
-    "not_found": KeyNotFoundError,
-    "invalid_model": InvalidModelError,
-    "bad_input": ModelInputError,
-    "crashed": WorkerCrashedError,
-    "interrupted": RunInterruptedError,
-    "unavailable": WorkerUnavailableError,
-    "error": InferenceError,
-}
+_DEVICE = re.compile(r"CPU|GPU(:\d+)?")
 
 
-_PENDING = ".pending."
+def stored_name(core: ClientCore, name: object, *, write: bool) -> str:
+    """The name a model or script is stored under (prefixed when model prefixing is on)."""
+    key_bytes(name)
+    prefixer = core._prefixer
+    stored = prefixer.for_write(Kind.MODEL, name) if write else prefixer.for_read(Kind.MODEL, name)  # type: ignore[arg-type]
+    if "}" in stored or "{" in stored:
+        raise InvalidArgumentError(f"model name {name!r} must not contain braces")
+    return stored
 
 
-def pending_name(name: str, version: str) -> str:
-    """Where ``set_model`` puts a record until every worker has loaded it."""
-    return f"{name}{_PENDING}{version}"
+def record_key(core: ClientCore, stored: str) -> bytes:
+    """The key of the record on the first shard (every shard holds a copy)."""
+    wire = core._wire
+    return protocol.model_key(wire.tag_for(wire.shards()[0]), stored)
 
 
-def final_name(pending: str) -> str:
-    """The model name a pending record will be stored under."""
-    return pending.rpartition(_PENDING)[0]
+async def store_record(core: ClientCore, stored: str, record: protocol.ModelRecord) -> None:
+    """Write the record under a pending key on every shard, have each worker load it, and only
+    then make it the model (any refusal deletes the pending copies)."""
+    wire = core._wire
+    shards = wire.shards()
+    pending = protocol.pending_name(stored, record.version)
+    encoded = record.encode()
+    what = f"set_model {stored!r}"
+    errors: list[BaseException] = []
+
+    async def load(shard: ConnectionPool) -> None:
+        key = protocol.model_key(wire.tag_for(shard), pending)
+        try:
+            await core._command_on(shard, what, b"SET", key, encoded)
+            await submit(core, what, shard, protocol.Request("load", pending))
+        except Exception as exc:  # reported after every shard has answered
+            errors.append(exc)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for shard in shards:
+                tg.start_soon(load, shard)
+        if errors:
+            raise errors[0]
+        for shard in shards:
+            tag = wire.tag_for(shard)
+            commands = [
+                (b"RENAME", protocol.model_key(tag, pending), protocol.model_key(tag, stored)),
+                (b"SET", protocol.version_key(tag, stored), record.version),
+            ]
+            await core._transaction(what, commands, shard=shard)
+    finally:
+        with anyio.CancelScope(shield=True):  # bounded: each delete by the command timeout
+            for shard in shards:
+                key = protocol.model_key(wire.tag_for(shard), pending)
+                await core._command_on(shard, what, b"DEL", key)
 
 
-def new_id() -> str:
-    return secrets.token_hex(8)
+async def read_record(core: ClientCore, stored: str) -> protocol.ModelRecord:
+    key = record_key(core, stored)
+    value = await core._command(f"get_model {stored!r}", key, b"GET", key)
+    if value is None:
+        raise KeyNotFoundError(f"model {stored!r} does not exist")
+    return protocol.ModelRecord.decode(value, stored)  # type: ignore[arg-type]
 
 
-def queue_key(tag: str) -> bytes:
-    return f"smartflow.run{{{tag}}}".encode()
+async def delete_record(core: ClientCore, name: str) -> None:
+    """Delete a model or script from every shard; deleting a missing one is no error."""
+    stored = stored_name(core, name, write=False)
+    wire = core._wire
+    for shard in wire.shards():
+        tag = wire.tag_for(shard)
+        keys = [protocol.model_key(tag, stored), protocol.version_key(tag, stored)]
+        await core._command_on(shard, f"delete_model {name!r}", b"DEL", *keys)
 
 
-def busy_key(tag: str) -> bytes:
-    return f"smartflow.busy{{{tag}}}".encode()
-
-
-def reply_key(tag: str, request_id: str) -> bytes:
-    return f"smartflow.reply{{{tag}}}:{request_id}".encode()
-
-
-def ready_key(tag: str, token: str) -> bytes:
-    return f"smartflow.ready{{{tag}}}:{token}".encode()
-
-
-def model_key(tag: str, name: str) -> bytes:
-    return f"smartflow.model{{{tag}}}:{name}".encode()
-
-
-def version_key(tag: str, name: str) -> bytes:
-    return f"smartflow.modelv{{{tag}}}:{name}".encode()
-
-
-@attrs.frozen
-class ModelRecord:
-    """A stored model or script: how to run it, and its bytes (ONNX, or UTF-8 Python source)."""
-
-    backend: str
-    device: str
-    data: bytes
-    batch_size: int = 0
-    min_batch_size: int = 0
-    min_batch_timeout: int = 0
-    tag: str = ""
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-    version: str = attrs.field(factory=new_id)
-
-    def encode(self) -> bytes:
-        meta = attrs.asdict(self, filter=lambda a, _: a.name != "data")
-        header = json.dumps(meta, separators=(",", ":")).encode()
-        return _RECORD_FIXED.pack(RECORD_MAGIC, RECORD_VERSION, len(header)) + header + self.data
-
-    @classmethod
-    def decode(cls, value: bytes, name: str) -> ModelRecord:
-        if len(value) < _RECORD_FIXED.size or value[:4] != RECORD_MAGIC:
-            raise InferenceError(f"model {name!r}: the stored value is not a smartflow model")
-        _, version, header_len = _RECORD_FIXED.unpack_from(value)
-        if version != RECORD_VERSION:
-            raise InferenceError(f"model {name!r}: record version {version} is not supported")
-        start = _RECORD_FIXED.size
-        meta = json.loads(value[start : start + header_len])
-        meta["inputs"], meta["outputs"] = tuple(meta["inputs"]), tuple(meta["outputs"])
-        return cls(data=value[start + header_len :], **meta)
-
-
-@attrs.frozen
-class Request:
-    """One thing for the worker to do: ``op`` is "run", "run_script" or "load"."""
-
-    op: str
-    model: str
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-    function: str = ""
-    #: When set, output ``i`` goes to ``output_prefix + str(i)`` for every output the model
-    #: has, and the reply says how many (``infer``); ``outputs`` is then empty.
-    output_prefix: str = ""
-    #: Milliseconds the outputs live (``infer``'s scratch outputs, which a client that timed
-    #: out will never read); 0: they stay.
-    expire_ms: int = 0
-    id: str = attrs.field(factory=new_id)
-
-    def encode(self) -> bytes:
-        return json.dumps(attrs.asdict(self), separators=(",", ":")).encode()
-
-    @classmethod
-    def decode(cls, raw: bytes) -> Request:
-        fields = json.loads(raw)
-        fields["inputs"], fields["outputs"] = tuple(fields["inputs"]), tuple(fields["outputs"])
-        return cls(**fields)
-
-
-def ok_reply() -> bytes:
-    return json.dumps({"ok": True}).encode()
-
-
-def error_reply(kind: str, message: str) -> bytes:
-    return json.dumps({"ok": False, "kind": kind, "message": message}).encode()
-
-
-def ok_outputs(count: int) -> bytes:
-    return json.dumps({"ok": True, "outputs": count}).encode()
-
-
-#: How every success reply above begins (``json.dumps`` keeps the keys' order).
-_OK_PREFIX = ok_reply()[:-1]
-
-
-def is_ok(reply: bytes) -> bool:
-    """Whether ``reply`` is a success reply, without parsing it."""
-    return reply.startswith(_OK_PREFIX)
-
-
-def raise_for_reply(raw: bytes, what: str) -> int:
-    """Turn a worker's error reply into the matching typed error; returns the number of outputs
-    an ``output_prefix`` request wrote."""
-    reply = json.loads(raw)
-    if reply.get("ok"):
-        return int(reply.get("outputs", 0))
-    error = ERROR_KINDS.get(reply.get("kind", "error"), InferenceError)
-    raise error(f"{what}: {reply.get('message', 'the worker gave no reason')}")
-
-
-async def submit_and_wait(
-    conn: RespConnection, tag: str, request: Request, timeout_s: float
-) -> bytes | None:
-    """RPUSH the request and BLPOP its reply in one round trip; None when none came in time
-    (the request is then taken back off the queue if the worker had not picked it up)."""
-    reply = reply_key(tag, request.id)
-    body = request.encode()
-    await conn.send(
-        pack_command(b"RPUSH", queue_key(tag), body)
-        + pack_command(b"BLPOP", reply, f"{timeout_s:.3f}"),
-        replies=2,
+async def run(
+    core: ClientCore,
+    what: str,
+    name: str,
+    inputs: Sequence[str] | None,
+    outputs: Sequence[str] | None,
+    function: str = "",
+) -> None:
+    """Ask the worker on the shard of the first input to run a model or script function."""
+    stored = stored_name(core, name, write=False)
+    in_keys = [core._key_in(Kind.TENSOR, n) for n in name_list(inputs, "inputs")]
+    out_keys = [core._key_out(Kind.TENSOR, n) for n in name_list(outputs, "outputs")]
+    if not in_keys or not out_keys:
+        raise InvalidArgumentError(f"{what}: give at least one input and one output")
+    request = protocol.Request(
+        "run",
+        stored,
+        tuple(k.decode() for k in in_keys),
+        tuple(k.decode() for k in out_keys),
+        function=function,
     )
-    pushed = await conn.read_reply()
-    if isinstance(pushed, ErrorReply) and pushed.code == "WRONGTYPE":
-        # The queue is the string left by an experiment that gave up on the worker; the
-        # BLPOP's reply stays unread, so the connection is closed, not pooled.
-        raise WorkerUnavailableError("the inference worker of this shard has stopped")
-    answer = await conn.read_reply()
-    raise_for_error(pushed, f"{request.op} {request.model!r}")
-    raise_for_error(answer, f"{request.op} {request.model!r}")
-    if isinstance(answer, list) and len(answer) == 2:
-        return answer[1]
-    await conn.send(pack_command(b"LREM", queue_key(tag), 1, body))
-    raise_for_error(await conn.read_reply(), "take back a timed-out request")
-    return None
+    await submit(core, what, core._wire.shard_for(in_keys[0]), request)
 
 
-async def unavailable_reason(conn: RespConnection, tag: str) -> str:
-    """Why the shard's worker is unavailable, as the experiment wrote it in its queue's place."""
-    await conn.send(pack_command(b"GET", queue_key(tag)))
-    value = await conn.read_reply()
-    if isinstance(value, bytes) and value.startswith(UNAVAILABLE_PREFIX):
-        return value[len(UNAVAILABLE_PREFIX) :].decode("utf-8", errors="replace")
-    return "the inference worker of this shard has stopped"
+async def submit(
+    core: ClientCore, what: str, shard: ConnectionPool, request: protocol.Request
+) -> int:
+    """Send ``request`` to ``shard``'s worker and wait for its answer; returns the number of
+    outputs it wrote. Loading may wait for a worker that is still starting, and builds a
+    session: it is bounded like any command, not like a run."""
+    core._check_open()
+    config = core._config
+    timeout = config.command_timeout if request.op == "load" else config.run_timeout
+    return await ShardQueue(core._wire, shard).submit(what, request, timeout)
+
+
+def device_name(device: object) -> str:
+    if not isinstance(device, str):
+        raise UnsupportedTypeError(
+            f"device must be a str ('CPU', 'GPU' or 'GPU:<n>'), got {type(device).__name__}"
+        )
+    if not _DEVICE.fullmatch(device.upper()):
+        raise InvalidArgumentError(f"device {device!r} must be 'CPU', 'GPU' or 'GPU:<n>'")
+    return device.upper()
+
+
+async def read_file(path: str | os.PathLike, what: str) -> bytes:
+    """The bytes of the file at ``path`` (read in a worker thread); the errors name it."""
+    try:
+        return await anyio.Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise MissingFileError(f"{what} {os.fspath(path)!r} does not exist") from exc
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"{what} {os.fspath(path)!r} cannot be read: {exc.strerror or exc}"
+        ) from exc

@@ -23,20 +23,24 @@ from smartflow._checks import (
     onnx_backend,
 )
 from smartflow.client import _runs as runs
-from smartflow.client._models import ModelOps, _device, _model_bytes, model_record, read_file
+from smartflow.client._core import Seam
+from smartflow.client._models import model_bytes, model_record
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
+from smartflow.wire import protocol
 
 
-class ScriptOps(ModelOps):
+class ScriptOps(Seam):
     """SmartRedis's script API, async, and the ``*_multigpu`` calls."""
 
     async def set_script(self, name: str, script: str, device: str = "CPU") -> None:
         """Store Python ``script`` under ``name``; every shard's worker compiles it first, so
         a script that does not run is refused here."""
-        stored = self._stored(name, write=True)
+        stored = runs.stored_name(self, name, write=True)
         source = _source(name, script)
-        record = runs.ModelRecord(backend="PYTHON", device=_device(device), data=source)
-        await self._store_record(stored, record)
+        record = protocol.ModelRecord(
+            backend="PYTHON", device=runs.device_name(device), data=source
+        )
+        await runs.store_record(self, stored, record)
 
     async def set_script_from_file(
         self, name: str, script_file: str | os.PathLike, device: str = "CPU"
@@ -44,43 +48,43 @@ class ScriptOps(ModelOps):
         """:meth:`set_script` with the text (UTF-8) of ``script_file``, read in a worker thread
         once the other arguments have been checked; a missing file is a
         :class:`~smartflow.errors.MissingFileError`."""
-        stored = self._stored(name, write=True)
+        stored = runs.stored_name(self, name, write=True)
         path = file_path(script_file, "script_file")
-        checked_device = _device(device)
-        data = await read_file(path, "script file")
+        checked_device = runs.device_name(device)
+        data = await runs.read_file(path, "script file")
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidArgumentError(
                 f"script file {os.fspath(path)!r} is not UTF-8 text ({exc.reason})"
             ) from exc
-        record = runs.ModelRecord(backend="PYTHON", device=checked_device, data=data)
-        await self._store_record(stored, record)
+        record = protocol.ModelRecord(backend="PYTHON", device=checked_device, data=data)
+        await runs.store_record(self, stored, record)
 
     async def set_function(self, name: str, function: Callable, device: str = "CPU") -> None:
         """Store ``function``'s source as a script, as SmartRedis does; run it with
         ``run_script(name, function.__name__, ...)``. It may use ``np`` and its own globals
         defined in the same source only."""
-        self._stored(name, write=True)
+        runs.stored_name(self, name, write=True)
         source = function_source(function, f"set_function {name!r}")
         await self.set_script(name, source, device)
 
     async def get_script(self, name: str) -> str:
         """The script's source."""
-        record = await self._read_record(self._stored(name, write=False))
+        record = await runs.read_record(self, runs.stored_name(self, name, write=False))
         return record.data.decode()
 
     async def run_script(
         self, name: str, fn_name: str, inputs: Sequence[str], outputs: Sequence[str]
     ) -> None:
         """Call ``fn_name(*inputs)`` of the stored script, writing its results to ``outputs``."""
-        self._stored(name, write=False)
+        runs.stored_name(self, name, write=False)
         checked_name(fn_name, "run_script: fn_name")
-        await self._run(f"run_script {name!r}", name, inputs, outputs, function=fn_name)
+        await runs.run(self, f"run_script {name!r}", name, inputs, outputs, function=fn_name)
 
     async def delete_script(self, name: str) -> None:
         """Delete a script from every shard; deleting a missing one is no error."""
-        await self.delete_model(name)
+        await runs.delete_record(self, name)
 
     # -- several GPUs: one copy per device, "<name>.GPU:<id>" -----------------------------------
 
@@ -100,8 +104,8 @@ class ScriptOps(ModelOps):
     ) -> None:
         """One copy of the model per GPU ``first_gpu .. first_gpu + num_gpus - 1``, stored as
         ``<name>.GPU:<id>``; every argument is checked before the first copy is sent."""
-        self._stored(name, write=True)
-        data = _model_bytes(name, model)
+        runs.stored_name(self, name, write=True)
+        data = model_bytes(name, model)
         onnx_backend(backend, f"model {name!r}")
         gpus = _gpus(first_gpu, num_gpus)
         record = model_record(
@@ -109,8 +113,10 @@ class ScriptOps(ModelOps):
             min_batch_timeout, tag, inputs, outputs,
         )  # fmt: skip
         for gpu in gpus:
-            copy = attrs.evolve(record, device=f"GPU:{gpu}", version=runs.new_id())
-            await self._store_record(self._stored(_on_gpu(name, gpu), write=True), copy)
+            copy = attrs.evolve(record, device=f"GPU:{gpu}", version=protocol.new_id())
+            await runs.store_record(
+                self, runs.stored_name(self, _on_gpu(name, gpu), write=True), copy
+            )
 
     async def run_model_multigpu(
         self,
@@ -122,25 +128,28 @@ class ScriptOps(ModelOps):
         outputs: Sequence[str] | None = None,
     ) -> None:
         """Run on GPU ``first_gpu + offset % num_gpus`` (spread callers by their rank)."""
-        self._stored(name, write=False)
+        runs.stored_name(self, name, write=False)
         gpu = _pick(offset, first_gpu, num_gpus)
-        await self.run_model(_on_gpu(name, gpu), inputs, outputs)
+        copy = _on_gpu(name, gpu)
+        await runs.run(self, f"run_model {copy!r}", copy, inputs, outputs)
 
     async def delete_model_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
         """Delete every copy :meth:`set_model_multigpu` stored (missing ones are no error)."""
-        self._stored(name, write=False)
+        runs.stored_name(self, name, write=False)
         for gpu in _gpus(first_gpu, num_gpus):
-            await self.delete_model(_on_gpu(name, gpu))
+            await runs.delete_record(self, _on_gpu(name, gpu))
 
     async def set_script_multigpu(
         self, name: str, script: str, first_gpu: int, num_gpus: int
     ) -> None:
         """One copy of the script per GPU ``first_gpu .. first_gpu + num_gpus - 1``."""
-        self._stored(name, write=True)
+        runs.stored_name(self, name, write=True)
         source = _source(name, script)
         for gpu in _gpus(first_gpu, num_gpus):
-            record = runs.ModelRecord(backend="PYTHON", device=f"GPU:{gpu}", data=source)
-            await self._store_record(self._stored(_on_gpu(name, gpu), write=True), record)
+            record = protocol.ModelRecord(backend="PYTHON", device=f"GPU:{gpu}", data=source)
+            await runs.store_record(
+                self, runs.stored_name(self, _on_gpu(name, gpu), write=True), record
+            )
 
     async def run_script_multigpu(
         self,
@@ -153,16 +162,19 @@ class ScriptOps(ModelOps):
         num_gpus: int,
     ) -> None:
         """Call ``fn_name`` of the copy on GPU ``first_gpu + offset % num_gpus``."""
-        self._stored(name, write=False)
+        runs.stored_name(self, name, write=False)
         checked_name(fn_name, "run_script: fn_name")
         name_list(inputs, "inputs")
         name_list(outputs, "outputs")
         gpu = _pick(offset, first_gpu, num_gpus)
-        await self.run_script(_on_gpu(name, gpu), fn_name, inputs, outputs)
+        copy = _on_gpu(name, gpu)
+        await runs.run(self, f"run_script {copy!r}", copy, inputs, outputs, function=fn_name)
 
     async def delete_script_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
         """Delete every copy :meth:`set_script_multigpu` stored (missing ones are no error)."""
-        await self.delete_model_multigpu(name, first_gpu, num_gpus)
+        runs.stored_name(self, name, write=False)
+        for gpu in _gpus(first_gpu, num_gpus):
+            await runs.delete_record(self, _on_gpu(name, gpu))
 
 
 def _source(name: str, script: object) -> bytes:

@@ -30,7 +30,6 @@ go elsewhere, so the wait ends at its timeout (checks that meet MOVED are follow
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from collections.abc import Awaitable, Iterable
@@ -38,11 +37,8 @@ from typing import TypeVar
 
 import anyio
 
-from smartflow.client import _keyspace as ks
-from smartflow.client._core import ClientCore, _State, key_bytes
-from smartflow.client._links import on_fast_path
+from smartflow.client._core import Seam, _State, key_bytes
 from smartflow.client._prefix import Kind
-from smartflow.client._resp import ConnectionPool, RespConnection
 from smartflow.errors import (
     ClientError,
     ClientTimeoutError,
@@ -51,13 +47,16 @@ from smartflow.errors import (
     InvalidArgumentError,
     UnsupportedTypeError,
 )
+from smartflow.wire import ConnectionPool
+from smartflow.wire import keyspace as ks
+from smartflow.wire.errors import map_errors
 
 T = TypeVar("T")
 #: Keys named in a timeout error; the rest are counted.
 _NAMED_KEYS = 5
 
 
-class WaitOps(ClientCore):
+class WaitOps(Seam):
     """Waiting for keys to appear, woken by the store's keyspace notifications (no polling).
 
     The public methods take ``timeout`` (as SmartRedis's polls take their counts) so that the
@@ -98,19 +97,7 @@ class WaitOps(ClientCore):
         key = self._key_in(Kind.TENSOR, name)
         await self._wait(f"wait_for_tensor {name!r}", [key], _checked_timeout(timeout))
 
-    async def aclose(self) -> None:
-        """Close every connection; the client cannot be reused. Waits in progress end with
-        :class:`~smartflow.errors.ClientError`."""
-        for scope in self._wait_scopes:
-            scope.cancel()
-        await super().aclose()
-
     # -- internals ----------------------------------------------------------------------------
-
-    @functools.cached_property
-    def _wait_scopes(self) -> set[anyio.CancelScope]:
-        """The cancel scopes of the waits in progress, cancelled when the client closes."""
-        return set()
 
     async def _wait(self, what: str, keys: list[bytes], limit: float | None) -> None:
         """Wait for ``keys``, at most ``limit`` seconds (0: check once) or without limit."""
@@ -148,7 +135,7 @@ class WaitOps(ClientCore):
         """Wait until ``missing`` is empty: one subscription per shard, the shards concurrently.
         The first error is raised as it is, never wrapped in an exception group."""
         keys = list(missing)
-        groups = [(pool, [keys[i] for i in at]) for pool, at in self._router.split(keys)]
+        groups = [(pool, [keys[i] for i in at]) for pool, at in self._wire.group(keys)]
         if len(groups) == 1:
             await self._watch_shard(what, *groups[0], missing)
             return
@@ -171,7 +158,8 @@ class WaitOps(ClientCore):
         self, what: str, pool: ConnectionPool, keys: list[bytes], missing: dict[bytes, None]
     ) -> None:
         """Subscribe on ``pool``'s shard, then check and sleep until each of ``keys`` exists."""
-        conn = await self._open_subscriber(what, pool)
+        self._check_open()
+        conn = await self._wire.subscriber(pool, what)
         try:  # conn.close() is synchronous: a cancellation cannot interrupt it, nothing leaks
             flags = await self._bounded(what, pool, ks.subscribe(conn, keys))
             if not ks.flags_suffice(flags):
@@ -192,63 +180,33 @@ class WaitOps(ClientCore):
 
     async def _present(self, what: str, keys: list[bytes]) -> list[bool]:
         """Whether each key exists, on the fast path (cluster redirects followed)."""
-        return await self._fast_split(what, keys, keys, ks.existing)
+        return await self._split(what, keys, keys, ks.existing)
 
     async def _turn_on_notifications(self, what: str, pool: ConnectionPool, flags: str) -> None:
         """Add the flags a wait needs to the shard's ``notify-keyspace-events``."""
         try:
-            await on_fast_path(
-                pool,
-                self._config,
-                what,
-                lambda c: ks.config_set(c, ks.union(flags, ks.NEW_KEY_FLAGS)),
+            await self._on(
+                pool, what, lambda c: ks.config_set(c, ks.union(flags, ks.NEW_KEY_FLAGS))
             )
         except CommandError:  # before Redis 7.0 there is no n (new-key events): all events
             wanted = ks.union(flags, ks.ALL_EVENT_FLAGS)
-            await on_fast_path(pool, self._config, what, lambda c: ks.config_set(c, wanted))
-
-    async def _open_subscriber(self, what: str, pool: ConnectionPool) -> RespConnection:
-        """A new connection to ``pool``'s shard, outside the pool (it will be subscribed)."""
-        timeout = self._config.connect_timeout
-        try:
-            with anyio.fail_after(timeout):
-                return await pool.open_dedicated()
-        except ClientError:
-            raise
-        except TimeoutError as exc:
-            raise ClientTimeoutError(
-                f"{what}: could not connect to {pool.endpoint} within {timeout} s"
-            ) from exc
-        except OSError as exc:
-            raise ConnectionFailedError(
-                f"{what}: cannot reach the store at {pool.endpoint}: {exc}"
-            ) from exc
+            await self._on(pool, what, lambda c: ks.config_set(c, wanted))
 
     async def _bounded(self, what: str, pool: ConnectionPool, step: Awaitable[T]) -> T:
         """``step`` on a subscriber connection within the command timeout."""
         timeout = self._config.command_timeout
-        try:
-            with anyio.fail_after(timeout):
-                return await self._io(what, pool, step)
-        except ClientTimeoutError:
-            raise
-        except TimeoutError as exc:
-            raise ClientTimeoutError(
-                f"{what}: no answer from {pool.endpoint} within {timeout} s"
-            ) from exc
+        with map_errors(pool.endpoint, what, timeout), anyio.fail_after(timeout):
+            return await self._io(what, pool, step)
 
     async def _io(self, what: str, pool: ConnectionPool, step: Awaitable[T]) -> T:
         """``step`` on a subscriber connection, its errors typed and named."""
         try:
-            return await step
-        except ConnectionFailedError as exc:
+            with map_errors(pool.endpoint, what):
+                return await step
+        except ConnectionFailedError as exc:  # e.g. "the store closed the connection": say where
+            if str(pool.endpoint) in str(exc):
+                raise
             raise ConnectionFailedError(f"{what}: {pool.endpoint}: {exc}") from exc
-        except ClientError:
-            raise
-        except OSError as exc:
-            raise ConnectionFailedError(
-                f"{what}: lost the connection to {pool.endpoint}: {exc}"
-            ) from exc
 
 
 def _checked_timeout(timeout: object) -> float | None:

@@ -19,15 +19,25 @@ Clustered, and whether it is open; never its secret.
 from __future__ import annotations
 
 from smartflow.client._admin import AdminOps
+from smartflow.client._core import ClientCore
 from smartflow.client._datasets import DatasetOps
 from smartflow.client._lists import ListOps
 from smartflow.client._logs import LogOps
+from smartflow.client._models import ModelOps
 from smartflow.client._scripts import ScriptOps
+from smartflow.client._tensors import TensorOps
 from smartflow.client._waiting import WaitOps
 
 
-class Client(ListOps, DatasetOps, AdminOps, LogOps, WaitOps, ScriptOps):
-    """An async client of one smartflow store (see the module docstring)."""
+class Client(
+    TensorOps, DatasetOps, ListOps, ModelOps, ScriptOps, WaitOps, LogOps, AdminOps, ClientCore
+):
+    """An async client of one smartflow store (see the module docstring).
+
+    One stateless mixin per kind of data, in the order of SmartRedis's reference (tensors,
+    datasets, lists, models, scripts), then waiting, logging and administration; the core
+    holds the state, the lifecycle and the one transport every mixin's I/O goes through.
+    """
 
     async def __aenter__(self) -> Client:
         await self.connect()

@@ -28,6 +28,7 @@ import attrs
 
 from smartflow._checks import checked_text, count
 from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
+from smartflow.wire import Limits
 
 #: Redis refuses a single bulk value over 512 MiB (proto-max-bulk-len); larger tensors are chunked.
 REDIS_MAX_VALUE_BYTES = 512 * 1024 * 1024
@@ -146,6 +147,15 @@ class ClientConfig:
             run_timeout=_env_seconds(("SMARTFLOW_RUN_TIMEOUT",), 60.0),
             log_file=log_file,
             log_level=log_level,
+        )
+
+    def wire_limits(self) -> Limits:
+        """The connection limits and timeouts of these settings, as the transport takes them."""
+        return Limits(
+            max_connections=self.max_connections,
+            connect_timeout=self.connect_timeout,
+            command_timeout=self.command_timeout,
+            client_name=self.client_name or None,
         )
 
 

@@ -21,8 +21,8 @@ import enum
 import numpy as np
 
 from smartflow._checks import checked_name
-from smartflow.client import codec
 from smartflow.errors import InvalidArgumentError, KeyNotFoundError, UnsupportedTypeError
+from smartflow.wire import codec
 
 
 class MetaDataType(enum.Enum):

@@ -2,7 +2,7 @@
 
 Everything taken in a round shares its round trips: one that reads the model versions and every
 input, and one that writes every output, answers, and takes the next round's requests (inputs and
-outputs on other shards of a cluster, or too large for one value, go through the client).
+outputs on other shards of a cluster, or too large for one value, are routed by key).
 Concurrent runs of a model stored with ``batch_size > 0`` are joined along axis 0 (up to
 ``batch_size``), run once and split back, as RedisAI does; a round waits up to
 ``min_batch_timeout`` ms for more requests while such a model has fewer than ``min_batch_size``.
@@ -17,10 +17,6 @@ import anyio
 import attrs
 import numpy as np
 
-from smartflow.client import Client
-from smartflow.client import _runs as runs
-from smartflow.client import _tensor_io as tio
-from smartflow.client._prefix import Kind
 from smartflow.errors import (
     CommandError,
     InferenceError,
@@ -30,12 +26,24 @@ from smartflow.errors import (
     SmartflowError,
 )
 from smartflow.inference.cache import ModelCache
-from smartflow.inference.queue import Queue
 from smartflow.inference.runners import OnnxModel, Script
+from smartflow.wire import Transport, protocol
+from smartflow.wire import tensors as tio
+from smartflow.wire.queue import ShardQueue
 
 #: Rounds whose inputs total less than this run on the worker's event loop: the loop has
 #: nothing else to do meanwhile, and a hop to a thread costs more than a small model's run.
 INLINE_BYTES = 4 * 1024 * 1024
+
+
+@attrs.frozen
+class Store:
+    """Where a round reads and writes: the store (a cluster: inputs and outputs may live on
+    any shard), this worker's shard's queue, and the largest value stored unchunked."""
+
+    wire: Transport
+    queue: ShardQueue
+    max_value_bytes: int
 
 
 @attrs.define(eq=False)
@@ -43,7 +51,7 @@ class Job:
     """A request taken from the queue, and what became of it."""
 
     raw: bytes
-    request: runs.Request | None
+    request: protocol.Request | None
     inputs: list[np.ndarray] = attrs.field(factory=list)
     outputs: list[np.ndarray] | None = None
     reply: bytes | None = None
@@ -51,7 +59,7 @@ class Job:
     @classmethod
     def of(cls, raw: bytes) -> Job:
         try:
-            return cls(raw, runs.Request.decode(raw))
+            return cls(raw, protocol.Request.decode(raw))
         except (ValueError, TypeError, KeyError) as exc:
             job = cls(raw, None)
             job.fail(InferenceError(f"malformed request: {exc}"))
@@ -63,20 +71,21 @@ class Job:
 
     @property
     def succeeded(self) -> bool:
-        return self.reply is not None and runs.is_ok(self.reply)
+        return self.reply is not None and protocol.is_ok(self.reply)
 
     def fail(self, error: BaseException) -> None:
-        self.reply = runs.error_reply(_kind(error), str(error))
+        self.reply = protocol.error_reply(_kind(error), str(error))
 
 
 async def handle_jobs(
-    client: Client, queue: Queue, cache: ModelCache, jobs: list[Job], take: int, log
+    store: Store, cache: ModelCache, jobs: list[Job], take: int, log
 ) -> list[bytes]:  # type: ignore[no-untyped-def]
     """Do one round's ``jobs`` and answer them; returns up to ``take`` requests taken for the
     next round in the same round trip as the answers."""
-    await _prepare(client, queue, cache, jobs)
+    queue = store.queue
+    await _prepare(store, cache, jobs)
     extra = await _wait_for_min_batches(queue, cache, jobs)
-    await _prepare(client, queue, cache, extra)
+    await _prepare(store, cache, extra)
     jobs += extra
     for job in jobs:
         if job.reply is None and job.request.op == "load":
@@ -86,7 +95,7 @@ async def handle_jobs(
         _run_all(cache, ready)  # small: a thread hop would cost more than the run
     else:
         await anyio.to_thread.run_sync(_run_all, cache, ready)
-    here = await _write_elsewhere(client, queue, [job for job in ready if job.reply is None])
+    here = await _write_elsewhere(store, [job for job in ready if job.reply is None])
     for job in jobs:
         if job.reply is None:
             job.fail(InferenceError("the worker finished without an answer"))  # a bug: say so
@@ -106,24 +115,25 @@ async def handle_jobs(
 def _failed(job: Job, error: BaseException) -> bytes:
     """``job``'s reply once its outputs could not be written (errors stand as they were)."""
     if job.succeeded:
-        return runs.error_reply(_kind(error), str(error))
+        return protocol.error_reply(_kind(error), str(error))
     return job.reply  # type: ignore[return-value]
 
 
-async def _prepare(client: Client, queue: Queue, cache: ModelCache, jobs: list[Job]) -> None:
+async def _prepare(store: Store, cache: ModelCache, jobs: list[Job]) -> None:
     """Check the models' versions and fetch the runs' inputs: in one round trip where every
     input lives on this shard, else as two concurrent ones; runs of a model that cannot be
     had fail."""
-    runs_ = [job for job in jobs if job.reply is None and job.request.op != "load"]
-    if not runs_:
+    asked = [job for job in jobs if job.reply is None and job.request.op != "load"]
+    if not asked:
         return
-    models = cache.named({job.request.model for job in runs_})
-    names = sorted({name for job in runs_ for name in job.request.inputs})
-    keys = [(client._key_in(Kind.TENSOR, name), name) for name in names]
+    models = cache.named({job.request.model for job in asked})
+    names = sorted({name for job in asked for name in job.request.inputs})
+    keys = [(name.encode(), name) for name in names]  # requests name keys as stored
+    queue = store.queue
     here = queue.holds([key for key, _ in keys])
-    if not (here and await _prepare_here(client, queue, cache, runs_, models, keys)):
-        await _both(cache.resolve(queue, set(models)), _fetch_inputs(client, runs_))
-    for job in runs_:
+    if not (here and await _prepare_here(store, cache, asked, models, keys)):
+        await _both(cache.resolve(queue, set(models)), _fetch_inputs(store.wire, asked))
+    for job in asked:
         if job.reply is None and (error := cache.error(job.request.model)) is not None:
             job.fail(error)
 
@@ -147,8 +157,7 @@ async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
 
 
 async def _prepare_here(
-    client: Client,
-    queue: Queue,
+    store: Store,
     cache: ModelCache,
     jobs: list[Job],
     models: list[str],
@@ -156,17 +165,18 @@ async def _prepare_here(
 ) -> bool:
     """Versions and inputs, all on this shard, in one round trip; False when the fetch failed
     as a whole (a key holding no tensor, say), for the slower path to find whose input it is."""
+    queue = store.queue
     try:
         versions, values = await queue.fetch(cache.version_keys(queue, models), keys)
     except SmartflowError:
         return False
     await cache.update(queue, models, versions)
-    await _assign_inputs(client, jobs, keys, values)
+    await _assign_inputs(store.wire, jobs, keys, values)
     return True
 
 
 async def _assign_inputs(
-    client: Client,
+    wire: Transport,
     jobs: list[Job],
     keys: list[tuple[bytes, str]],
     values: list[np.ndarray | tio.ChunkedRef | KeyNotFoundError],
@@ -177,7 +187,7 @@ async def _assign_inputs(
     for (key, name), value in zip(keys, values, strict=True):
         if isinstance(value, tio.ChunkedRef):
             try:
-                value = await client._read_chunked(f"get_tensor {name!r}", key, value)
+                value = await tio.read_chunked_again(wire, f"get_tensor {name!r}", key, value)
             except KeyNotFoundError as exc:
                 value = exc
         arrays[name] = value
@@ -190,7 +200,7 @@ async def _assign_inputs(
             job.inputs = inputs  # type: ignore[assignment]
 
 
-async def _wait_for_min_batches(queue: Queue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
+async def _wait_for_min_batches(queue: ShardQueue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
     """Take more requests while a batching model has fewer than its ``min_batch_size``."""
     extra: list[Job] = []
     waits = [cache.record(job.request.model) for job in jobs if _is_run(job)]
@@ -213,28 +223,32 @@ def _is_run(job: Job) -> bool:
     return job.request is not None and job.request.op == "run"
 
 
-async def _load(queue: Queue, cache: ModelCache, job: Job) -> None:
+async def _load(queue: ShardQueue, cache: ModelCache, job: Job) -> None:
     try:
         await cache.load_pending(queue, job.request.model)
-        job.reply = runs.ok_reply()
+        job.reply = protocol.ok_reply()
     except Exception as exc:
         job.fail(exc)
 
 
-async def _fetch_inputs(client: Client, jobs: list[Job]) -> None:
+async def _fetch_inputs(wire: Transport, jobs: list[Job]) -> None:
     names = sorted({name for job in jobs for name in job.request.inputs})
     try:
-        arrays = await client.get_tensors(names) if names else {}
+        arrays = dict(zip(names, await _get(wire, names), strict=True))
     except SmartflowError:  # someone's input is missing or no tensor: find whose, job by job
         for job in jobs:
             try:
-                fetched = await client.get_tensors(list(job.request.inputs))
-                job.inputs = [fetched[n] for n in job.request.inputs]
+                job.inputs = await _get(wire, list(job.request.inputs))
             except SmartflowError as exc:
                 job.fail(exc)
         return
     for job in jobs:
         job.inputs = [arrays[n] for n in job.request.inputs]
+
+
+async def _get(wire: Transport, names: list[str]) -> list[np.ndarray]:
+    """The tensors stored at ``names`` (keys as stored), from whichever shards hold them."""
+    return await tio.get_keyed(wire, [(name.encode(), name) for name in names])
 
 
 def _run_all(cache: ModelCache, jobs: list[Job]) -> None:
@@ -304,32 +318,32 @@ def _joinable(jobs: Sequence[Job]) -> bool:
     )
 
 
-async def _write_elsewhere(
-    client: Client, queue: Queue, jobs: list[Job]
-) -> list[tio.EncodedTensor]:
+async def _write_elsewhere(store: Store, jobs: list[Job]) -> list[tio.EncodedTensor]:
     """Name every job's outputs and mark it answered; write the outputs that live elsewhere
     (another shard, or too large for one value) now, and return those this shard holds, for
-    :meth:`Queue.finish` to write with the answers."""
+    :meth:`ShardQueue.finish` to write with the answers."""
     here: list[tio.EncodedTensor] = []
     elsewhere: list[tuple[Job, list[tio.EncodedTensor]]] = []
-    limit = client._config.max_value_bytes
+    limit = store.max_value_bytes
     for job in jobs:
         names = _output_names(job)
         if names is None:
             continue
         ttl = job.request.expire_ms
         items = [
-            tio.EncodedTensor.of(name, client._key_out(Kind.TENSOR, name), array, ttl)
+            tio.EncodedTensor.of(name, name.encode(), array, ttl)
             for name, array in zip(names, job.outputs or [], strict=True)
         ]
-        if queue.holds([i.key for i in items]) and all(i.value_len <= limit for i in items):
+        if store.queue.holds([i.key for i in items]) and all(i.value_len <= limit for i in items):
             here += items
         else:
             elsewhere.append((job, items))
-        job.reply = runs.ok_outputs(len(items))
+        job.reply = protocol.ok_outputs(len(items))
     if elsewhere:
         try:
-            await client._put_items([item for _, items in elsewhere for item in items])
+            await tio.put_items(
+                store.wire, [item for _, items in elsewhere for item in items], limit
+            )
         except SmartflowError as exc:
             for job, _ in elsewhere:
                 job.fail(exc)

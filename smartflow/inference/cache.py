@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import anyio
 
-from smartflow.client import _runs as runs
 from smartflow.errors import KeyNotFoundError, SmartflowError
-from smartflow.inference.queue import Queue
 from smartflow.inference.runners import OnnxModel, Script, build
+from smartflow.wire import protocol
+from smartflow.wire.queue import ShardQueue
 
 
 class ModelCache:
@@ -23,7 +23,7 @@ class ModelCache:
         self._runners: dict[str, OnnxModel | Script] = {}
         self._errors: dict[str, BaseException] = {}
 
-    async def resolve(self, queue: Queue, names: set[str]) -> None:
+    async def resolve(self, queue: ShardQueue, names: set[str]) -> None:
         """Make sure every named model is loaded at its current version (or note why not)."""
         ordered = self.named(names)
         if ordered:
@@ -34,10 +34,12 @@ class ModelCache:
         return sorted(n for n in names if n)
 
     @staticmethod
-    def version_keys(queue: Queue, ordered: list[str]) -> list[bytes]:
-        return [runs.version_key(queue.tag, n) for n in ordered]
+    def version_keys(queue: ShardQueue, ordered: list[str]) -> list[bytes]:
+        return [protocol.version_key(queue.tag, n) for n in ordered]
 
-    async def update(self, queue: Queue, ordered: list[str], versions: list[bytes | None]) -> None:
+    async def update(
+        self, queue: ShardQueue, ordered: list[str], versions: list[bytes | None]
+    ) -> None:
         """Given the current version tokens of ``ordered`` models, load those not loaded at that
         version (their records read in one MGET); note the missing ones."""
         self._errors = {n: e for n, e in self._errors.items() if n not in ordered}
@@ -51,15 +53,15 @@ class ModelCache:
             ) is None or loaded.record.version != version.decode():
                 stale.append(name)
         if stale:
-            records = await queue.get([runs.model_key(queue.tag, n) for n in stale])
+            records = await queue.get([protocol.model_key(queue.tag, n) for n in stale])
             for name, value in zip(stale, records, strict=True):
                 await self._build(name, value)
 
-    async def load_pending(self, queue: Queue, pending: str) -> None:
+    async def load_pending(self, queue: ShardQueue, pending: str) -> None:
         """Load a model ``set_model`` has not committed yet; on success it is also cached under
         its final name at its coming version, so the first run needs no load."""
-        (value,) = await queue.get([runs.model_key(queue.tag, pending)])
-        final = runs.final_name(pending)
+        (value,) = await queue.get([protocol.model_key(queue.tag, pending)])
+        final = protocol.final_name(pending)
         await self._build(final, value)
         if final in self._errors:
             raise self._errors.pop(final)
@@ -69,7 +71,7 @@ class ModelCache:
             self._errors[name] = KeyNotFoundError(f"model {name!r} does not exist")
             return
         try:
-            record = runs.ModelRecord.decode(value, name)
+            record = protocol.ModelRecord.decode(value, name)
             self._runners[name] = await anyio.to_thread.run_sync(build, name, record, self._threads)
             self._errors.pop(name, None)
         except SmartflowError as exc:
@@ -82,7 +84,7 @@ class ModelCache:
     def runner(self, name: str) -> OnnxModel | Script:
         return self._runners[name]
 
-    def record(self, name: str) -> runs.ModelRecord | None:
+    def record(self, name: str) -> protocol.ModelRecord | None:
         runner = self._runners.get(name)
         return runner.record if runner is not None else None
 

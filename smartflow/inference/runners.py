@@ -1,6 +1,6 @@
 """What the worker runs: ONNX models on onnxruntime, and Python scripts over numpy arrays.
 
-Both are built from a stored :class:`~smartflow.client._runs.ModelRecord` and cached by name and
+Both are built from a stored :class:`~smartflow.wire.protocol.ModelRecord` and cached by name and
 version, so a model is loaded once per version, not once per run. Inputs are checked against
 the model before onnxruntime sees them, so a mismatch names the input and what was expected.
 """
@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from smartflow.client._runs import MAX_OUTPUTS, ModelRecord
 from smartflow.errors import (
     InferenceError,
     InvalidArgumentError,
     InvalidModelError,
     ModelInputError,
 )
+from smartflow.wire.protocol import MAX_OUTPUTS, ModelRecord
 
 THREADS_VARIABLE = "SMARTFLOW_INFERENCE_THREADS"
 

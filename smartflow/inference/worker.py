@@ -4,8 +4,8 @@
 
 The store's secret comes in ``SSDB_PASSWORD``. The worker talks to its shard over the shard's
 unix socket when it can reach it (``--local``: cheaper than loopback TCP), else its address. It
-takes requests from its shard's queue (``smartflow.client._runs``), moving each atomically to its
-busy list; fetches the model versions and inputs of everything it took in one pipelined call
+takes requests from its shard's queue (:mod:`smartflow.wire.protocol`), moving each atomically to
+its busy list; fetches the model versions and inputs of everything it took in one pipelined call
 (inputs may live on other shards: it is a cluster client); runs them, joining concurrent runs of
 a batching model along axis 0; writes every output, answers and takes the next requests in one
 round trip. A restarted worker first answers what its predecessor left in
@@ -27,13 +27,13 @@ import anyio
 import attrs
 
 from smartflow._log import get_logger
-from smartflow.client import Client, ClientConfig
-from smartflow.client._env import parse_address
+from smartflow.client import ClientConfig
 from smartflow.errors import SmartflowError
-from smartflow.inference.batches import Job, handle_jobs
+from smartflow.inference.batches import Job, Store, handle_jobs
 from smartflow.inference.cache import ModelCache
-from smartflow.inference.queue import Queue, shard_of
 from smartflow.inference.runners import inference_threads
+from smartflow.wire import Limits, Transport, parse_address
+from smartflow.wire.queue import ShardQueue
 
 #: How the worker's connections show in CLIENT LIST.
 WORKER_CLIENT_NAME = "smartflow-inference-worker"
@@ -46,31 +46,33 @@ RECOVERY_MAX_DELAY_S = 2.0
 
 
 async def serve(shard: str, seeds: str | None, local: str | None, threads: int) -> None:
-    config = attrs.evolve(ClientConfig.from_env(), client_name=WORKER_CLIENT_NAME)
+    config = ClientConfig.from_env()
+    limits = attrs.evolve(config.wire_limits(), client_name=WORKER_CLIENT_NAME)
     async with AsyncExitStack() as stack:
-        near = await _near_client(stack, local, config)
+        near = await _near(stack, local, limits)
         if near is not None and seeds is None:
-            client = near  # a single store: the unix socket reaches all of it
+            wire = near  # a single store: the unix socket reaches all of it
         else:
-            client = Client(
-                address=seeds or shard, cluster=seeds is not None, password=_secret(), config=config
-            )
-            await stack.enter_async_context(client)
-        own, tag = shard_of(client, shard)
-        client.use_tensor_ensemble_prefix(False)  # requests name keys as stored
-        path = near._router.pools()[0] if near is not None else own
-        queue = Queue(client, path, tag, own)
+            addresses = [parse_address(a) for a in (seeds or shard).split(",")]
+            wire = Transport(addresses, _secret(), cluster=seeds is not None, limits=limits)
+            stack.callback(wire.close)
+            await wire.connect()
+        own = wire.shard_at(shard)
+        queue = ShardQueue(wire, own, path=near.shards()[0] if near is not None else None)
+        stack.callback(queue.close)
         log = get_logger("inference", entity=f"worker@{shard}", tag=queue.tag, pid=os.getpid())
         orphans = await queue.answer_orphans()
         await queue.announce_ready(os.environ.get("SMARTFLOW_WORKER_TOKEN") or str(os.getpid()))
         log.info("serving", orphans_answered=orphans, unix_socket=near is not None)
-        await _serve_rounds(client, queue, ModelCache(threads), log)
+        store = Store(wire, queue, config.max_value_bytes)
+        await _serve_rounds(store, ModelCache(threads), log)
 
 
-async def _serve_rounds(client: Client, queue: Queue, cache: ModelCache, log) -> None:  # type: ignore[no-untyped-def]
+async def _serve_rounds(store: Store, cache: ModelCache, log) -> None:  # type: ignore[no-untyped-def]
     """Take and handle requests until cancelled. A store error (a timeout, a dropped
     connection) ends only the round it happened in: its requests are answered "interrupted"
     once the store answers again, and the worker goes on serving."""
+    queue = store.queue
     taken: list[bytes] = []
     while True:
         try:
@@ -78,14 +80,14 @@ async def _serve_rounds(client: Client, queue: Queue, cache: ModelCache, log) ->
                 taken = await queue.take(TAKE_AT_MOST)
             if taken:
                 jobs = [Job.of(raw) for raw in taken]
-                taken = await handle_jobs(client, queue, cache, jobs, TAKE_AT_MOST, log)
+                taken = await handle_jobs(store, cache, jobs, TAKE_AT_MOST, log)
         except SmartflowError as exc:
             taken = []
             queue.close()  # its subscriber may be broken too
             await _answer_interrupted(queue, exc, log)
 
 
-async def _answer_interrupted(queue: Queue, error: SmartflowError, log) -> None:  # type: ignore[no-untyped-def]
+async def _answer_interrupted(queue: ShardQueue, error: SmartflowError, log) -> None:  # type: ignore[no-untyped-def]
     """Answer what the interrupted round took, retrying (backing off) while the store does not
     answer; a worker whose shard is gone is stopped with it by the experiment."""
     message = f"the worker's round was interrupted by a store error: {error}"
@@ -102,21 +104,19 @@ async def _answer_interrupted(queue: Queue, error: SmartflowError, log) -> None:
         return
 
 
-async def _near_client(
-    stack: AsyncExitStack, local: str | None, config: ClientConfig
-) -> Client | None:
-    """A client over the shard's unix socket, when this worker runs beside it (else None: a
+async def _near(stack: AsyncExitStack, local: str | None, limits: Limits) -> Transport | None:
+    """A transport over the shard's unix socket, when this worker runs beside it (else None: a
     worker on another host sees the socket file on a shared file system, but cannot connect)."""
     if local is None:
         return None
-    client = Client(address=f"unix://{local}", password=_secret(), config=config)
+    wire = Transport([parse_address(f"unix://{local}")], _secret(), cluster=False, limits=limits)
     try:
-        await client.connect()
+        await wire.connect()
     except SmartflowError:
-        await client.aclose()
+        wire.close()
         return None
-    stack.push_async_callback(client.aclose)
-    return client
+    stack.callback(wire.close)
+    return wire
 
 
 def _secret() -> str | None:

@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from smartflow import Client, ClientConfig, Orchestrator, TensorFormatError
-from smartflow.client import _tensor_io as tio
-from smartflow.client import codec
+from smartflow.wire import codec
+from smartflow.wire import tensors as tio
 from tests.client._helpers import assert_fresh_array, sample, snapshot
 
 MiB = 1024 * 1024

@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from smartflow.client import codec
 from smartflow.errors import InvalidArgumentError, TensorFormatError, UnsupportedTypeError
+from smartflow.wire import codec
 
 FIXED = struct.Struct("<4sBBH8sII")  # the layout the module docstring documents
 

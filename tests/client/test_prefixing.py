@@ -106,7 +106,7 @@ async def test_copy_reads_from_the_source_and_writes_under_the_own_name(
 
 
 async def _tensor_bytes(store: Orchestrator, array: np.ndarray) -> bytes:
-    from smartflow.client import codec
+    from smartflow.wire import codec
 
     return codec.encode_header(array) + array.tobytes()
 

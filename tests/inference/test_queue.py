@@ -7,17 +7,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from smartflow import Client, CommandError
-from smartflow.client import _runs as runs
-from smartflow.client import _tensor_io as tio
-from smartflow.inference.queue import Queue
+from smartflow.wire import protocol as runs
+from smartflow.wire import tensors as tio
+from smartflow.wire.queue import ShardQueue
 
 #: The store's own worker serves tag "0": these tests use keys no worker takes from.
 TAG = "test"
 
 
-def _queue(client: Client) -> Queue:
-    pool = client._router.pools()[0]
-    return Queue(client, pool, TAG, pool)
+def _queue(client: Client) -> ShardQueue:
+    return ShardQueue(client._wire, client._wire.shards()[0], tag=TAG)
 
 
 async def test_outputs_and_answers_go_out_together_with_the_next_take(

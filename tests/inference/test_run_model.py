@@ -27,8 +27,9 @@ from smartflow import (
     UnsupportedTypeError,
     WorkerCrashedError,
 )
-from smartflow.client import _runs as runs
-from smartflow.inference.worker import WORKER_CLIENT_NAME, _near_client
+from smartflow.inference.worker import WORKER_CLIENT_NAME, _near
+from smartflow.wire import Limits
+from smartflow.wire import protocol as runs
 from tests._support import until
 from tests.client._helpers import snapshot
 from tests.inference import models
@@ -294,9 +295,9 @@ async def test_a_worker_away_from_its_shard_falls_back_to_its_address(tmp_path) 
     with socket.socket(socket.AF_UNIX) as listener:
         listener.bind(str(dead))  # a socket file nobody listens on: connecting is refused
     async with AsyncExitStack() as stack:
-        assert await _near_client(stack, str(dead), ClientConfig()) is None
-        assert await _near_client(stack, str(tmp_path / "none.sock"), ClientConfig()) is None
-        assert await _near_client(stack, None, ClientConfig()) is None
+        assert await _near(stack, str(dead), Limits()) is None
+        assert await _near(stack, str(tmp_path / "none.sock"), Limits()) is None
+        assert await _near(stack, None, Limits()) is None
 
 
 async def test_concurrent_runs_are_joined_into_batches(client: Client) -> None:

@@ -24,10 +24,10 @@ from smartflow import (
     StoreStartError,
     WorkerUnavailableError,
 )
-from smartflow.client import _runs as runs
 from smartflow.inference import spec as worker_spec
 from smartflow.runtime.messages import RestartPolicy
 from smartflow.store import server
+from smartflow.wire import protocol as runs
 from tests._support import summary_rows, until
 from tests.inference import models
 from tests.inference._helpers import has_items, worker_blocked, worker_pid

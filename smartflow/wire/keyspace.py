@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smartflow.client._resp import RespConnection, pack_command, raise_for_error
 from smartflow.errors import CommandError, ConnectionFailedError
+from smartflow.wire.resp import RespConnection, pack_command, raise_for_error
 
 #: Keys are always in database 0 (a cluster has no other; the client never SELECTs).
 CHANNEL_PREFIX = b"__keyspace@0__:"

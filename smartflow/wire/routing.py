@@ -1,4 +1,4 @@
-"""Which fast-path connection pool serves a key: one store, or a Redis Cluster's slot map.
+"""Which shard's pool serves a key: one store, or a Redis Cluster's one slot map.
 
 A cluster's map comes from ``CLUSTER SLOTS`` and is read again when a shard answers MOVED or
 ASK (the caller retries a bounded number of times). Keys route by CRC16 slot with ``{hash tag}``
@@ -11,35 +11,31 @@ from collections.abc import Sequence
 
 from redis.crc import key_slot
 
-from smartflow.client._env import Endpoint, parse_address
-from smartflow.client._links import on_fast_path
-from smartflow.client._resp import ConnectionPool, RespConnection, pack_command, raise_for_error
-from smartflow.client.config import ClientConfig
 from smartflow.errors import (
     AuthenticationError,
     ClientError,
     CommandError,
     ConnectionFailedError,
 )
+from smartflow.wire.endpoint import Endpoint, parse_address
+from smartflow.wire.errors import on_pool
+from smartflow.wire.pool import ConnectionPool, Limits
+from smartflow.wire.resp import RespConnection, pack_command, raise_for_error
 
 SLOTS = 16384
 
 
-def _pool(endpoint: Endpoint, password: str | None, config: ClientConfig) -> ConnectionPool:
+def _pool(endpoint: Endpoint, password: str | None, limits: Limits) -> ConnectionPool:
     return ConnectionPool(
-        endpoint,
-        password,
-        config.max_connections,
-        config.connect_timeout,
-        config.client_name or None,
+        endpoint, password, limits.max_connections, limits.connect_timeout, limits.client_name
     )
 
 
 class SingleRouter:
     """One store: every key goes to its one pool."""
 
-    def __init__(self, endpoint: Endpoint, password: str | None, config: ClientConfig) -> None:
-        self._pool = _pool(endpoint, password, config)
+    def __init__(self, endpoint: Endpoint, password: str | None, limits: Limits) -> None:
+        self._pool = _pool(endpoint, password, limits)
 
     def pool_for(self, key: bytes) -> ConnectionPool:
         return self._pool
@@ -52,7 +48,7 @@ class SingleRouter:
         return [self._pool]
 
     def tag_for(self, pool: ConnectionPool) -> str:
-        """The shard's tag in the run protocol (``smartflow.client._runs``)."""
+        """The shard's tag in the run protocol (:mod:`smartflow.wire.protocol`)."""
         return "0"
 
     def shard_pools(self) -> list[ConnectionPool]:
@@ -69,9 +65,9 @@ class SingleRouter:
 class ClusterRouter:
     """A Redis Cluster: a pool per shard, and the slot map that says which serves a key."""
 
-    def __init__(self, seeds: list[Endpoint], password: str | None, config: ClientConfig) -> None:
-        self._password, self._config = password, config
-        self._pools = {str(seed): _pool(seed, password, config) for seed in seeds}
+    def __init__(self, seeds: list[Endpoint], password: str | None, limits: Limits) -> None:
+        self._password, self._limits = password, limits
+        self._pools = {str(seed): _pool(seed, password, limits) for seed in seeds}
         self._slots: list[ConnectionPool | None] = [None] * SLOTS
         self._tags: dict[int, str] = {}
 
@@ -88,7 +84,7 @@ class ClusterRouter:
         endpoint = parse_address(address)
         pool = self._pools.get(str(endpoint))
         if pool is None:
-            pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._config)
+            pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._limits)
         return pool
 
     def split(self, keys: Sequence[bytes]) -> list[tuple[ConnectionPool, list[int]]]:
@@ -125,7 +121,9 @@ class ClusterRouter:
         errors: list[str] = []
         for pool in list(self._pools.values()):
             try:
-                table = await on_fast_path(pool, self._config, "CLUSTER SLOTS", _cluster_slots)
+                table = await on_pool(
+                    pool, "CLUSTER SLOTS", _cluster_slots, self._limits.command_timeout
+                )
             except AuthenticationError:
                 raise  # every shard has the same secret: asking the next one will not help
             except CommandError as exc:
@@ -153,7 +151,7 @@ class ClusterRouter:
             endpoint = Endpoint(host.decode(), int(port))
             pool = self._pools.get(str(endpoint))
             if pool is None:
-                pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._config)
+                pool = self._pools[str(endpoint)] = _pool(endpoint, self._password, self._limits)
             slots[start : end + 1] = [pool] * (end - start + 1)
         self._slots = slots
         self._tags = {}

@@ -1,31 +1,29 @@
-"""A narrow RESP2 connection for tensor payloads, and a pool of them.
+"""RESP2 over one socket: commands out without copies, bulk replies straight into numpy memory.
 
-redis-py copies every bulk reply into a ``bytes`` object and packs every command into new buffers;
-for multi-megabyte tensors that halves throughput. This connection sends numpy buffers as they are
-(``sock_sendall`` of a memoryview, no copy) and reads a bulk reply straight into the destination
-array's memory. It speaks just enough RESP2 for the commands the tensor path needs; everything
-else goes through redis-py.
+redis-py copies every bulk reply into a ``bytes`` object and packs every command into new
+buffers; for multi-megabyte tensors that halves throughput (``benchmarks/bench_stores.py``).
+This connection sends numpy buffers as they are (``sendmsg`` of memoryviews, no copy) and reads
+a bulk reply straight into the destination array's memory. It carries every data-plane command
+of the client and the inference worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections import deque
 from collections.abc import Iterable
 
 import anyio
 import attrs
 
-from smartflow.client._env import Endpoint
 from smartflow.errors import (
     AuthenticationError,
-    ClientError,
-    ClientTimeoutError,
     CommandError,
     ConnectionFailedError,
     RedirectError,
+    WrongTypeError,
 )
+from smartflow.wire.endpoint import Endpoint
 
 _BUFFER_BYTES = 256 * 1024
 #: Parts smaller than this are coalesced into one send; larger ones are sent from their own memory.
@@ -280,6 +278,8 @@ def raise_for_error(reply: object, what: str) -> None:
     if isinstance(reply, ErrorReply):
         if reply.code in ("NOAUTH", "WRONGPASS"):
             raise AuthenticationError(f"{what}: {reply.message}")
+        if reply.code == "WRONGTYPE":
+            raise WrongTypeError(f"{what}: the key holds another kind of value ({reply.message})")
         if reply.code in ("MOVED", "ASK"):
             parts = reply.message.split()
             ask = parts[2] if reply.code == "ASK" and len(parts) == 3 else None
@@ -303,85 +303,3 @@ async def transaction(conn: RespConnection, commands: list[bytes], what: str) ->
         if isinstance(result, ErrorReply):
             raise_for_error(result, what)
     return executed
-
-
-class ConnectionPool:
-    """Idle connections to one store, at most ``limit`` open at once."""
-
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        password: str | None,
-        limit: int,
-        connect_timeout: float,
-        name: str | None = None,
-    ) -> None:
-        self.endpoint = endpoint
-        self._name = name
-        self._connect_timeout = connect_timeout
-        self._password = password
-        self._limit = limit
-        self._idle: list[RespConnection] = []
-        self._open = 0
-        self._waiters: deque[anyio.Event] = deque()
-        self._closed = False
-
-    async def acquire(self) -> RespConnection:
-        while not self._idle and self._open >= self._limit:
-            waiter = anyio.Event()
-            self._waiters.append(waiter)
-            try:
-                await waiter.wait()
-            except BaseException:
-                self._wake_next() if waiter.is_set() else self._waiters.remove(waiter)
-                raise
-        if self._closed:
-            self._wake_next()
-            raise ClientError("the client was closed while this command waited for a connection")
-        while self._idle:
-            conn = self._idle.pop()
-            if conn.is_alive():
-                return conn
-            self.discard(conn)
-        self._open += 1
-        try:
-            with anyio.fail_after(self._connect_timeout):
-                return await RespConnection.open(self.endpoint, self._password, self._name)
-        except TimeoutError as exc:
-            self._open -= 1
-            self._wake_next()
-            raise ClientTimeoutError(
-                f"could not connect to {self.endpoint} within {self._connect_timeout} s"
-            ) from exc
-        except BaseException:
-            self._open -= 1
-            self._wake_next()
-            raise
-
-    async def open_dedicated(self) -> RespConnection:
-        """A new connection to this pool's store, outside the pool (a subscriber, say); the
-        caller bounds the time and closes it."""
-        return await RespConnection.open(self.endpoint, self._password, self._name)
-
-    def release(self, conn: RespConnection) -> None:
-        """Return ``conn``; one with unread replies (an interrupted command) is closed instead."""
-        if conn.pending or self._closed:
-            self.discard(conn)
-            return
-        self._idle.append(conn)
-        self._wake_next()
-
-    def discard(self, conn: RespConnection) -> None:
-        conn.close()
-        self._open -= 1
-        self._wake_next()
-
-    def _wake_next(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().set()
-
-    def close(self) -> None:
-        self._closed = True
-        while self._idle:
-            self.discard(self._idle.pop())
-        self._wake_next()  # waiters see the pool closed and pass the wake-up on

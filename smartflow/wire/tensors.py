@@ -1,4 +1,8 @@
-"""Tensor payloads over a :class:`RespConnection`: pipelined SETs and GETs without extra copies.
+"""Tensors on the wire: pipelined SETs and GETs without extra copies, chunked when very large.
+
+The functions taking a connection speak to one shard; :func:`put_items`, :func:`get_keyed` and
+:func:`read_chunked_again` route over a :class:`~smartflow.wire.transport.Transport` and are
+shared by the client and the inference worker.
 
 A tensor too large for one Redis value is a Redis *list* at its key: a manifest, then its chunks
 (``docs/wire-format.md``). It is built under a temporary key in the same slot and renamed into
@@ -13,12 +17,20 @@ import itertools
 import secrets
 from collections.abc import Iterator, Sequence
 
+import anyio
+import anyio.lowlevel
 import attrs
 import numpy as np
 from redis.crc import key_slot
 
-from smartflow.client import codec
-from smartflow.client._resp import (
+from smartflow.errors import (
+    ConnectionFailedError,
+    KeyNotFoundError,
+    SmartflowError,
+    TensorFormatError,
+)
+from smartflow.wire import codec
+from smartflow.wire.resp import (
     CRLF,
     ErrorReply,
     RespConnection,
@@ -26,8 +38,8 @@ from smartflow.client._resp import (
     raise_for_error,
     transaction,
 )
-from smartflow.client._resp import set_prefix as _set_prefix
-from smartflow.errors import ConnectionFailedError, KeyNotFoundError, TensorFormatError
+from smartflow.wire.resp import set_prefix as _set_prefix
+from smartflow.wire.transport import Transport
 
 
 @attrs.frozen
@@ -262,3 +274,78 @@ async def rename_into_place(
     )
     commands = [pack_command(b"RENAME", temporary, key), lifetime]
     await transaction(conn, commands, "put_tensor (chunked)")
+
+
+# -- over a transport (routed by key) ------------------------------------------------------------
+
+#: Reads of a chunked tensor that is overwritten while being read: retried with the new manifest.
+CHUNKED_READ_TRIES = 5
+
+
+async def put_items(wire: Transport, items: Sequence[EncodedTensor], max_value_bytes: int) -> None:
+    """Store encoded tensors: the small ones in one pipelined round trip per shard, those over
+    ``max_value_bytes`` chunked."""
+    small = [item for item in items if item.value_len <= max_value_bytes]
+    if small:
+        await wire.split("put_tensors", [item.key for item in small], small, put_many)
+    for item in items:
+        if item.value_len > max_value_bytes:
+            await put_chunked(wire, item, max_value_bytes)
+
+
+async def get_keyed(wire: Transport, keys: Sequence[tuple[bytes, str]]) -> list[np.ndarray]:
+    """The tensors at stored ``keys`` (each with the name errors should use), one pipelined
+    round trip per shard, chunked ones read in full."""
+    if not keys:
+        return []
+    what = f"get_tensor {keys[0][1]!r}" if len(keys) == 1 else "get_tensors"
+    values = await wire.split(what, [k for k, _ in keys], list(keys), get_many)
+    for i, value in enumerate(values):
+        if isinstance(value, ChunkedRef):
+            values[i] = await read_chunked_again(wire, what, keys[i][0], value)
+    return values
+
+
+async def read_chunked_again(wire: Transport, what: str, key: bytes, ref: ChunkedRef) -> np.ndarray:
+    """Read the chunked tensor at ``key``; if a write replaced it meanwhile, read again (a few
+    times: a writer could keep racing us), whatever it now holds. The same write found broken
+    twice is damaged: :class:`TensorFormatError`."""
+    again = [(key, ref.name)]
+    seen: bytes | None = None
+    for _ in range(CHUNKED_READ_TRIES):
+        try:
+            return await wire.one(what, key, lambda c: read_chunked(c, key, ref.name))
+        except TensorChanged as changed:
+            if changed.token is not None and changed.token == seen:
+                raise TensorFormatError(
+                    f"{what}: {changed.reason}: the stored tensor is corrupt"
+                ) from None
+            seen = changed.token
+            (fresh,) = await wire.one(what, key, lambda c: get_many(c, again))
+            if not isinstance(fresh, ChunkedRef):
+                return fresh
+    raise TensorFormatError(f"{what}: the tensor kept being replaced while it was read")
+
+
+async def put_chunked(wire: Transport, item: EncodedTensor, chunk_bytes: int) -> None:
+    """Build the tensor's list under a temporary key in its slot, then rename it into place:
+    readers see the old tensor or the new one, and nothing of the old one stays."""
+    temporary = temporary_key(item.key)
+    what = f"put_tensor {item.name!r}"
+    try:
+        # One element per round trip keeps memory and timeouts bounded per chunk. A push is
+        # shielded so that a cancellation waits for its reply: a push cancelled after it was
+        # sent could otherwise reach the shard after the cleanup's DEL and outlive it.
+        for element in chunk_values(item, chunk_bytes):
+            await anyio.lowlevel.checkpoint()  # a cancellation lands here, between pushes
+            with anyio.CancelScope(shield=True):
+                await wire.one(what, temporary, lambda c, e=element: push_element(c, temporary, e))
+        key, ttl = item.key, item.expire_ms
+        await wire.one(what, key, lambda c: rename_into_place(c, temporary, key, ttl))
+    except BaseException:
+        with anyio.move_on_after(wire.limits.command_timeout, shield=True):
+            try:  # else its TTL removes it
+                await wire.command(what, temporary, b"DEL", temporary)
+            except SmartflowError:
+                pass
+        raise

@@ -1,9 +1,16 @@
-"""The worker's side of the run protocol: take requests, answer them, on its own shard.
+"""The run queue of one shard: the one class through which clients, the worker and the
+experiment move requests along (the protocol and a request's life: :mod:`smartflow.wire.protocol`).
 
-Everything here talks to the worker's own shard over the fastest path it has (the shard's unix
-socket where the worker runs beside it). A busy round costs two round trips: one that reads the
-model versions and the inputs held by this shard, and one that writes the outputs held here,
-answers, and takes the next requests.
+- **Clients** :meth:`ShardQueue.submit` a request and wait for its answer, in one round trip.
+- **The worker** takes requests (:meth:`~ShardQueue.take`, :meth:`~ShardQueue.take_more`), reads
+  their inputs (:meth:`~ShardQueue.fetch`), and writes outputs and answers
+  (:meth:`~ShardQueue.finish`), over the fastest path it has to its own shard (the shard's unix
+  socket where it runs beside it). A busy round costs two round trips: one that reads the model
+  versions and the inputs held by this shard, and one that writes the outputs held here,
+  answers, and takes the next requests.
+- **The experiment** waits for a worker to serve (:meth:`~ShardQueue.wait_ready`) and, when it
+  gives up on one, answers everything waiting and closes the queue
+  (:meth:`~ShardQueue.mark_unavailable`).
 """
 
 from __future__ import annotations
@@ -13,25 +20,27 @@ from collections.abc import Iterator, Sequence
 import anyio
 import numpy as np
 
-from smartflow.client import Client
-from smartflow.client import _keyspace as ks
-from smartflow.client import _runs as runs
-from smartflow.client import _tensor_io as tio
-from smartflow.client._links import on_fast_path
-from smartflow.client._resp import (
-    ConnectionPool,
-    ErrorReply,
-    RespConnection,
-    pack_command,
-    raise_for_error,
-)
 from smartflow.errors import (
     CommandError,
     ConnectionFailedError,
     InferenceError,
     KeyNotFoundError,
+    RunTimeoutError,
     SmartflowError,
+    WorkerUnavailableError,
 )
+from smartflow.wire import keyspace as ks
+from smartflow.wire import protocol
+from smartflow.wire import tensors as tio
+from smartflow.wire.pool import ConnectionPool
+from smartflow.wire.resp import (
+    ErrorReply,
+    RespConnection,
+    pack_command,
+    raise_for_error,
+    transaction,
+)
+from smartflow.wire.transport import Transport
 
 #: How long one blocking take waits before looping (it wakes at once when a request comes).
 BLOCK_S = 5.0
@@ -46,28 +55,47 @@ return {}
 """
 
 
-def shard_of(client: Client, shard: str) -> tuple[ConnectionPool, str]:
-    """The pool ``client`` reaches the shard at ``shard`` with, and the shard's tag in the run
-    protocol (computed as every client of the store computes it, from the slot map)."""
-    router = client._router
-    pool = router.pool_at(shard) if client._cluster else router.pools()[0]
-    return pool, router.tag_for(pool)
+class ShardQueue:
+    """The request queue, busy list and replies of one shard (see the module docstring)."""
 
-
-class Queue:
-    """The request queue, busy list and replies of one shard (its worker's view)."""
-
-    def __init__(self, client: Client, pool: ConnectionPool, tag: str, own: ConnectionPool) -> None:
-        """``pool`` reaches the shard by its fastest path; ``own`` is the same shard as
-        ``client`` routes to it (how keys are known to live here)."""
-        self._client = client
-        self._pool = pool
-        self._own = own
-        self.tag = tag
-        self._queue = runs.queue_key(self.tag)
-        self._busy = runs.busy_key(self.tag)
+    def __init__(
+        self,
+        wire: Transport,
+        shard: ConnectionPool,
+        path: ConnectionPool | None = None,
+        *,
+        tag: str | None = None,
+    ) -> None:
+        """``shard`` is the shard as ``wire`` routes to it (how keys are known to live there);
+        ``path`` reaches the same shard by a faster way, if there is one (its unix socket).
+        ``tag`` is the shard's tag, computed from the slot map unless given."""
+        self._wire = wire
+        self._own = shard
+        self._pool = path or shard
+        self.tag = tag if tag is not None else wire.tag_for(shard)
+        self._queue = protocol.queue_key(self.tag)
+        self._busy = protocol.busy_key(self.tag)
         #: Subscribed to the queue's keyspace events, for precise short waits (opened lazily).
         self._subscriber: RespConnection | None = None
+
+    # -- the client's side --------------------------------------------------------------------
+
+    async def submit(self, what: str, request: protocol.Request, timeout_s: float) -> int:
+        """Send ``request`` and wait up to ``timeout_s`` for its answer, in one round trip;
+        returns the number of outputs it wrote. No answer in time: the request is withdrawn
+        (if the worker had not taken it) and :class:`RunTimeoutError` raised."""
+        try:
+            answer = await self._on(
+                what, lambda c: _submit(c, self.tag, request, timeout_s), timeout_s
+            )
+        except WorkerUnavailableError:
+            reason = await self._on(what, lambda c: _unavailable_reason(c, self.tag))
+            raise WorkerUnavailableError(f"{what}: {reason}") from None
+        if answer is None:
+            raise RunTimeoutError(f"{what}: no answer from the inference worker in {timeout_s:g} s")
+        return protocol.raise_for_reply(answer, what)
+
+    # -- the worker's side --------------------------------------------------------------------
 
     async def take_more(self, at_most: int, within_s: float) -> list[bytes]:
         """Take what is queued now; if nothing is, wait up to ``within_s`` for a request and take
@@ -89,7 +117,7 @@ class Queue:
 
     async def _subscribed(self) -> RespConnection:
         if self._subscriber is None:
-            with anyio.fail_after(self._client._config.connect_timeout):
+            with anyio.fail_after(self._wire.limits.connect_timeout):
                 conn = await self._pool.open_dedicated()
             try:
                 flags = await ks.subscribe(conn, [self._queue])
@@ -150,21 +178,17 @@ class Queue:
     def _answer_commands(self, answers: list[tuple[bytes, str, bytes]]) -> list[bytes]:
         commands = []
         for raw, request_id, reply in answers:
-            key = runs.reply_key(self.tag, request_id)
+            key = protocol.reply_key(self.tag, request_id)
             commands += [
                 pack_command(b"RPUSH", key, reply),
-                pack_command(b"EXPIRE", key, runs.REPLY_TTL_S),
+                pack_command(b"EXPIRE", key, protocol.REPLY_TTL_S),
                 pack_command(b"LREM", self._busy, 1, raw),
             ]
         return commands
 
     def holds(self, keys: Sequence[bytes]) -> bool:
         """Whether every key lives on this shard (always, for a single store)."""
-        router = self._client._router
-        try:
-            return all(router.pool_for(key) is self._own for key in keys)
-        except SmartflowError:  # a slot no shard serves: let the client's path say so
-            return False
+        return self._wire.holds(self._own, keys)
 
     async def fetch(
         self, versions: list[bytes], tensors: list[tuple[bytes, str]]
@@ -202,7 +226,7 @@ class Queue:
         commands = self._answer_commands(answers)
 
         async def finish(conn: RespConnection) -> list[bytes]:
-            if self._client._cluster:
+            if self._wire.cluster:
                 await _write(conn, outputs)
                 await conn.send(b"".join(commands) + self._drain_command(take), len(commands) + 1)
                 replies = [await conn.read_reply() for _ in range(len(commands) + 1)]
@@ -251,11 +275,11 @@ class Queue:
         answers = []
         for raw in taken:
             try:
-                request = runs.Request.decode(raw)
+                request = protocol.Request.decode(raw)
             except (ValueError, TypeError, KeyError):
                 await self._on("drop a bad request", lambda c, r=raw: _lrem(c, self._busy, r))
                 continue
-            answers.append((raw, request.id, runs.error_reply(kind, message)))
+            answers.append((raw, request.id, protocol.error_reply(kind, message)))
         if answers:
             await self.answer(answers)
         return len(answers)
@@ -263,10 +287,10 @@ class Queue:
     async def announce_ready(self, token: str) -> None:
         """Tell the experiment's readiness probe this worker serves (the key expires unread
         if nobody waits for it)."""
-        key = runs.ready_key(self.tag, token)
+        key = protocol.ready_key(self.tag, token)
 
         async def push(conn: RespConnection) -> None:
-            expire = pack_command(b"EXPIRE", key, runs.REPLY_TTL_S)
+            expire = pack_command(b"EXPIRE", key, protocol.REPLY_TTL_S)
             commands = [pack_command(b"RPUSH", key, b"1"), expire]
             await conn.send(b"".join(commands), replies=2)
             for _ in commands:
@@ -285,13 +309,52 @@ class Queue:
 
         return await self._on("read models", mget)
 
+    # -- the experiment's side ----------------------------------------------------------------
+
+    async def wait_ready(self, token: str, timeout_s: float) -> bool:
+        """Whether the worker given ``token`` said it serves within ``timeout_s`` (a BLPOP: the
+        wait wakes the moment it does)."""
+        key = protocol.ready_key(self.tag, token)
+
+        async def pop(conn: RespConnection) -> object:
+            await conn.send(pack_command(b"BLPOP", key, f"{timeout_s:.3f}"))
+            reply = await conn.read_reply()
+            raise_for_error(reply, "wait for the inference worker")
+            return reply
+
+        return await self._on("wait for the worker", pop, timeout_s) is not None
+
+    async def mark_unavailable(self, why: str) -> int:
+        """Answer every request waiting on this shard "unavailable" and make its queue refuse
+        new ones, saying ``why``; returns how many requests were answered."""
+        swap = [
+            pack_command(b"LRANGE", self._queue, 0, -1),
+            pack_command(b"LRANGE", self._busy, 0, -1),
+            pack_command(b"DEL", self._queue, self._busy),
+            pack_command(b"SET", self._queue, protocol.UNAVAILABLE_PREFIX + why.encode()),
+        ]
+        what = "mark the worker unavailable"
+        queued, taken, _, _ = await self._on(what, lambda c: transaction(c, swap, what))
+        answers = []
+        for raw in [*queued, *taken]:
+            try:
+                request = protocol.Request.decode(raw)
+            except (ValueError, TypeError, KeyError):
+                continue  # nobody can be waiting for an answer to what nobody can read
+            reply = protocol.reply_key(self.tag, request.id)
+            answers += [
+                pack_command(b"RPUSH", reply, protocol.error_reply("unavailable", why)),
+                pack_command(b"EXPIRE", reply, protocol.REPLY_TTL_S),
+            ]
+        if answers:
+            await self._on(what, lambda c: transaction(c, answers, what))
+        return len(answers) // 2
+
     async def _on(self, what: str, operation, blocks_s: float = 0.0):  # type: ignore[no-untyped-def]
         """``operation`` on the shard, within the command timeout (plus ``blocks_s`` for an
-        operation that blocks on purpose, the take)."""
-        config = self._client._config
-        return await on_fast_path(
-            self._pool, config, what, operation, blocks_s + config.command_timeout
-        )
+        operation that blocks on purpose: a take, a submit)."""
+        limit = blocks_s + self._wire.limits.command_timeout
+        return await self._wire.on(self._pool, what, operation, limit)
 
 
 def _taken(replies: list) -> list[bytes]:
@@ -316,3 +379,38 @@ async def _write(conn: RespConnection, outputs: Sequence[tio.EncodedTensor]) -> 
 async def _lrem(conn: RespConnection, key: bytes, raw: bytes) -> None:
     await conn.send(pack_command(b"LREM", key, 1, raw))
     raise_for_error(await conn.read_reply(), "LREM")
+
+
+async def _submit(
+    conn: RespConnection, tag: str, request: protocol.Request, timeout_s: float
+) -> bytes | None:
+    """RPUSH the request and BLPOP its reply in one round trip; None when none came in time
+    (the request is then taken back off the queue if the worker had not picked it up)."""
+    queue, reply = protocol.queue_key(tag), protocol.reply_key(tag, request.id)
+    body = request.encode()
+    await conn.send(
+        pack_command(b"RPUSH", queue, body) + pack_command(b"BLPOP", reply, f"{timeout_s:.3f}"),
+        replies=2,
+    )
+    pushed = await conn.read_reply()
+    if isinstance(pushed, ErrorReply) and pushed.code == "WRONGTYPE":
+        # The queue is the string left by an experiment that gave up on the worker; the
+        # BLPOP's reply stays unread, so the connection is closed, not pooled.
+        raise WorkerUnavailableError("the inference worker of this shard has stopped")
+    answer = await conn.read_reply()
+    raise_for_error(pushed, f"{request.op} {request.model!r}")
+    raise_for_error(answer, f"{request.op} {request.model!r}")
+    if isinstance(answer, list) and len(answer) == 2:
+        return answer[1]
+    await conn.send(pack_command(b"LREM", queue, 1, body))
+    raise_for_error(await conn.read_reply(), "take back a timed-out request")
+    return None
+
+
+async def _unavailable_reason(conn: RespConnection, tag: str) -> str:
+    """Why the shard's worker is unavailable, as the experiment wrote it in its queue's place."""
+    await conn.send(pack_command(b"GET", protocol.queue_key(tag)))
+    value = await conn.read_reply()
+    if isinstance(value, bytes) and value.startswith(protocol.UNAVAILABLE_PREFIX):
+        return value[len(protocol.UNAVAILABLE_PREFIX) :].decode("utf-8", errors="replace")
+    return "the inference worker of this shard has stopped"
