@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-import anyio
 import attrs
 import numpy as np
 
@@ -25,8 +24,8 @@ from smartflow._checks import (
 )
 from smartflow.client import _runs as runs
 from smartflow.client._core import Seam, poll
-from smartflow.errors import InvalidArgumentError, SmartflowError, UnsupportedTypeError
-from smartflow.wire import protocol
+from smartflow.errors import InvalidArgumentError, UnsupportedTypeError
+from smartflow.wire import codec, protocol
 from smartflow.wire import tensors as tio
 
 
@@ -48,7 +47,8 @@ class ModelOps(Seam):
     ) -> None:
         """Store an ONNX model under ``name`` on every shard, once each shard's worker has
         loaded it. ``batch_size > 0`` lets the worker join concurrent runs along axis 0 (up to
-        ``batch_size``, waiting at most ``min_batch_timeout`` ms for ``min_batch_size``)."""
+        ``batch_size``, waiting at most ``min_batch_timeout`` ms for ``min_batch_size`` while
+        requests keep coming; a lone request after a round that ran alone runs at once)."""
         stored = runs.stored_name(self, name, write=True)
         data = model_bytes(name, model)
         record = model_record(
@@ -109,50 +109,31 @@ class ModelOps(Seam):
     async def infer(
         self, name: str, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray]
     ) -> list[np.ndarray]:
-        """Put ``inputs``, run the model, return its outputs, and delete the temporary tensors,
-        in as few round trips as the protocol allows. A mapping is taken in its order. The
-        temporary tensors expire on their own too, so none outlives a run that timed out (or
-        a client that died): the inputs after the run and command timeouts, the outputs a run
-        timeout after the worker wrote them."""
+        """Run the model on ``inputs`` and return its outputs, in one round trip: the inputs
+        travel with the request and the outputs come back with the answer, so nothing is
+        stored (and nothing can be left behind). A mapping is taken in its order. For inputs
+        over the store's value limit, ``put_tensor`` them and use :meth:`run_model`."""
         stored = runs.stored_name(self, name, write=False)
         arrays = list(inputs.values()) if isinstance(inputs, Mapping) else list(inputs)
         if not arrays:
             raise InvalidArgumentError(f"infer {name!r}: give at least one input array")
-        config = self._config
-        scratch = f"smartflow.tmp{{{protocol.new_id()}}}:"
-        inputs_ttl = _milliseconds(config.run_timeout + config.command_timeout)
-        items = [
-            tio.EncodedTensor.of(f"input {i}", f"{scratch}in{i}".encode(), a, inputs_ttl)
-            for i, a in enumerate(arrays)
-        ]
+        items = [tio.EncodedTensor.of(f"input {i}", b"", a) for i, a in enumerate(arrays)]
+        if sum(item.value_len for item in items) > self._config.max_value_bytes:
+            raise InvalidArgumentError(
+                f"infer {name!r}: the inputs are over the store's value limit of "
+                f"{self._config.max_value_bytes} bytes; put_tensor them and use run_model"
+            )
         request = protocol.Request(
-            "run",
-            stored,
-            tuple(item.key.decode() for item in items),
-            output_prefix=f"{scratch}out",
-            expire_ms=_milliseconds(config.run_timeout),
+            "run", stored, tuple(item.name for item in items), reply_outputs=True
         )
-        shard = self._wire.shard_for(items[0].key)
-        count = protocol.MAX_OUTPUTS  # until the worker says: every output it could have written
-        try:
-            await self._put_items(items)
-            count = await runs.submit(self, f"infer {name!r}", shard, request)
-            out_keys = [(f"{scratch}out{i}".encode(), f"output {i}") for i in range(count)]
-            return await self._get_keyed(out_keys)
-        finally:
-            doomed = [item.key for item in items]
-            doomed += [f"{scratch}out{i}".encode() for i in range(count)]
-            with anyio.move_on_after(config.command_timeout, shield=True):
-                try:
-                    await self._command("infer cleanup", doomed[0], b"DEL", *doomed)
-                except SmartflowError:
-                    pass  # they expire: the error being raised, if any, matters more
-
-
-def _milliseconds(seconds: float) -> int:
-    """A time to live for scratch tensors: at least a second, so a reply read at once finds
-    its outputs whatever the configured timeouts."""
-    return max(int(seconds * 1000), 1000)
+        values = [memoryview(item.header + codec.payload_view(item.array)) for item in items]
+        # Any shard's worker serves it: spread the calls by their id.
+        shard = self._wire.shard_for(request.id.encode())
+        _, reply = await runs.submit(self, f"infer {name!r}", shard, request, inline_values=values)
+        return [
+            codec.decode(value, f"output {i}")
+            for i, value in enumerate(protocol.reply_values(reply))
+        ]
 
 
 def model_bytes(name: str, model: object) -> bytes:

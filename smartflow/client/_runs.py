@@ -109,7 +109,9 @@ async def run(
     outputs: Sequence[str] | None,
     function: str = "",
 ) -> None:
-    """Ask the worker on the shard of the first input to run a model or script function."""
+    """Ask the worker on the shard of the first input to run a model or script function. The
+    request carries the model's version, and on a single store the inputs too (read in the
+    store as the request is queued), so the worker has all it needs the moment it wakes."""
     stored = stored_name(core, name, write=False)
     in_keys = [core._key_in(Kind.TENSOR, n) for n in name_list(inputs, "inputs")]
     out_keys = [core._key_out(Kind.TENSOR, n) for n in name_list(outputs, "outputs")]
@@ -122,19 +124,38 @@ async def run(
         tuple(k.decode() for k in out_keys),
         function=function,
     )
-    await submit(core, what, core._wire.shard_for(in_keys[0]), request)
+    # On a cluster the inputs may live on any shard: the worker reads them itself.
+    inline = () if core._wire.cluster else in_keys
+    await submit(core, what, core._wire.shard_for(in_keys[0]), request, inline_keys=inline)
 
 
 async def submit(
-    core: ClientCore, what: str, shard: ConnectionPool, request: protocol.Request
-) -> int:
+    core: ClientCore,
+    what: str,
+    shard: ConnectionPool,
+    request: protocol.Request,
+    *,
+    inline_keys: Sequence[bytes] = (),
+    inline_values: Sequence[memoryview] = (),
+) -> tuple[int, bytes]:
     """Send ``request`` to ``shard``'s worker and wait for its answer; returns the number of
-    outputs it wrote. Loading may wait for a worker that is still starting, and builds a
-    session: it is bounded like any command, not like a run."""
+    outputs it wrote and the raw reply. A run's entry carries the model's version (and
+    ``inline_keys``' values, and ``inline_values``); a load is plain JSON. Loading may wait
+    for a worker that is still starting, and builds a session: it is bounded like any
+    command, not like a run."""
     core._check_open()
     config = core._config
-    timeout = config.command_timeout if request.op == "load" else config.run_timeout
-    return await ShardQueue(core._wire, shard).submit(what, request, timeout)
+    queue = ShardQueue(core._wire, shard)
+    if request.op == "load":
+        return await queue.submit(what, request, config.command_timeout)
+    return await queue.submit(
+        what,
+        request,
+        config.run_timeout,
+        version_key=protocol.version_key(queue.tag, request.model),
+        inline_keys=inline_keys,
+        inline_values=inline_values,
+    )
 
 
 def device_name(device: object) -> str:

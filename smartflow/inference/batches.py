@@ -10,6 +10,7 @@ Concurrent runs of a model stored with ``batch_size > 0`` are joined along axis 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Sequence
 
@@ -27,13 +28,15 @@ from smartflow.errors import (
 )
 from smartflow.inference.cache import ModelCache
 from smartflow.inference.runners import OnnxModel, Script
-from smartflow.wire import Transport, protocol
+from smartflow.wire import Transport, codec, protocol
 from smartflow.wire import tensors as tio
 from smartflow.wire.queue import ShardQueue
 
 #: Rounds whose inputs total less than this run on the worker's event loop: the loop has
 #: nothing else to do meanwhile, and a hop to a thread costs more than a small model's run.
 INLINE_BYTES = 4 * 1024 * 1024
+#: Requests taken at once while a batching model waits for more.
+TAKE_MORE = 64
 
 
 @attrs.frozen
@@ -44,6 +47,9 @@ class Store:
     wire: Transport
     queue: ShardQueue
     max_value_bytes: int
+    #: Batching models whose last round ran one request alone: the next one waits for no
+    #: company unless some is queued already (sparse traffic pays no min_batch_timeout).
+    alone: set[str] = attrs.field(factory=set)
 
 
 @attrs.define(eq=False)
@@ -52,6 +58,8 @@ class Job:
 
     raw: bytes
     request: protocol.Request | None
+    #: What the entry carried (the model's version, inputs); None: a plain JSON request.
+    carried: protocol.Entry | None = None
     inputs: list[np.ndarray] = attrs.field(factory=list)
     outputs: list[np.ndarray] | None = None
     reply: bytes | None = None
@@ -59,7 +67,8 @@ class Job:
     @classmethod
     def of(cls, raw: bytes) -> Job:
         try:
-            return cls(raw, protocol.Request.decode(raw))
+            entry = protocol.decode_entry(raw)
+            return cls(raw, entry.request, entry if entry.values is not None else None)
         except (ValueError, TypeError, KeyError) as exc:
             job = cls(raw, None)
             job.fail(InferenceError(f"malformed request: {exc}"))
@@ -84,9 +93,10 @@ async def handle_jobs(
     next round in the same round trip as the answers."""
     queue = store.queue
     await _prepare(store, cache, jobs)
-    extra = await _wait_for_min_batches(queue, cache, jobs)
-    await _prepare(store, cache, extra)
-    jobs += extra
+    extra = await _wait_for_min_batches(store, cache, jobs)
+    if extra:
+        await _prepare(store, cache, extra)
+        jobs += extra
     for job in jobs:
         if job.reply is None and job.request.op == "load":
             await _load(queue, cache, job)
@@ -99,14 +109,17 @@ async def handle_jobs(
     for job in jobs:
         if job.reply is None:
             job.fail(InferenceError("the worker finished without an answer"))  # a bug: say so
-        log.debug("answered", request=job.request_id, ok=job.succeeded)
-    answers = [(job.raw, job.request_id, job.reply) for job in jobs]
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("answered", requests=[(j.request_id, j.succeeded) for j in jobs])
+    answers = [(job.request and job.request.id, job.reply) for job in jobs]
     try:
         return await queue.finish(here, answers, take)
     except CommandError as exc:  # nothing was answered: say why, if the store lets us
         log.warning("outputs not written", error=str(exc))
         try:
-            await queue.answer([(job.raw, job.request_id, _failed(job, exc)) for job in jobs])
+            await queue.answer(
+                [(job.request and job.request.id, _failed(job, exc)) for job in jobs]
+            )
         except CommandError as again:  # e.g. still out of memory: the clients will time out
             log.error("could not answer", error=str(again), requests=len(jobs))
         return []
@@ -120,22 +133,67 @@ def _failed(job: Job, error: BaseException) -> bytes:
 
 
 async def _prepare(store: Store, cache: ModelCache, jobs: list[Job]) -> None:
-    """Check the models' versions and fetch the runs' inputs: in one round trip where every
-    input lives on this shard, else as two concurrent ones; runs of a model that cannot be
-    had fail."""
+    """Check the models' versions and get the runs' inputs: from what the entries carried
+    (no I/O), else in one round trip where every input lives on this shard, else as two
+    concurrent ones; runs of a model that cannot be had fail."""
     asked = [job for job in jobs if job.reply is None and job.request.op != "load"]
     if not asked:
         return
-    models = cache.named({job.request.model for job in asked})
-    names = sorted({name for job in asked for name in job.request.inputs})
-    keys = [(name.encode(), name) for name in names]  # requests name keys as stored
-    queue = store.queue
-    here = queue.holds([key for key, _ in keys])
-    if not (here and await _prepare_here(store, cache, asked, models, keys)):
-        await _both(cache.resolve(queue, set(models)), _fetch_inputs(store.wire, asked))
+    carried = _carried_versions(asked)
+    if carried:
+        names = sorted(carried)
+        await cache.update(store.queue, names, [carried[name] for name in names])
+    fetch = [job for job in asked if not _unpack(job)]
+    models = cache.named({job.request.model for job in asked} - set(carried))
+    if fetch or models:
+        await _fetch(store, cache, fetch, models)
     for job in asked:
         if job.reply is None and (error := cache.error(job.request.model)) is not None:
             job.fail(error)
+
+
+def _carried_versions(jobs: list[Job]) -> dict[str, bytes | None]:
+    """The version of each model that every job asking for it carried, and carried alike
+    (others are read from the store: their current version)."""
+    seen: dict[str, set[bytes | None]] = {}
+    plain: set[str] = set()
+    for job in jobs:
+        if job.carried is None:
+            plain.add(job.request.model)
+        else:
+            seen.setdefault(job.request.model, set()).add(job.carried.version)
+    return {m: next(iter(v)) for m, v in seen.items() if len(v) == 1 and m not in plain}
+
+
+def _unpack(job: Job) -> bool:
+    """Give ``job`` the inputs its entry carried; False when one must be read from the store
+    (too large to carry, or chunked), True when it has them all or has failed."""
+    if job.carried is None:
+        return False
+    arrays = []
+    for name, value in zip(job.request.inputs, job.carried.values, strict=True):
+        if value == protocol.MISSING:
+            job.fail(KeyNotFoundError(f"tensor {name!r} does not exist"))
+            return True
+        if isinstance(value, int):
+            return False
+        try:
+            arrays.append(codec.decode(value, name))
+        except SmartflowError as exc:
+            job.fail(exc)
+            return True
+    job.inputs = arrays
+    return True
+
+
+async def _fetch(store: Store, cache: ModelCache, jobs: list[Job], models: list[str]) -> None:
+    """Read ``models``' versions and ``jobs``' inputs from the store."""
+    names = sorted({name for job in jobs for name in job.request.inputs})
+    keys = [(name.encode(), name) for name in names]  # requests name keys as stored
+    queue = store.queue
+    here = queue.holds([key for key, _ in keys])
+    if not (here and await _prepare_here(store, cache, jobs, models, keys)):
+        await _both(cache.resolve(queue, set(models)), _fetch_inputs(store.wire, jobs))
 
 
 async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
@@ -200,8 +258,10 @@ async def _assign_inputs(
             job.inputs = inputs  # type: ignore[assignment]
 
 
-async def _wait_for_min_batches(queue: ShardQueue, cache: ModelCache, jobs: list[Job]) -> list[Job]:
-    """Take more requests while a batching model has fewer than its ``min_batch_size``."""
+async def _wait_for_min_batches(store: Store, cache: ModelCache, jobs: list[Job]) -> list[Job]:
+    """Take more requests while a batching model has fewer than its ``min_batch_size``, up to
+    its ``min_batch_timeout``, as RedisAI does; except that a model whose last round ran one
+    request alone only takes what is queued already, so sparse traffic never waits."""
     extra: list[Job] = []
     waits = [cache.record(job.request.model) for job in jobs if _is_run(job)]
     waits = [r for r in waits if r is not None and r.batch_size and r.min_batch_size > 1]
@@ -209,13 +269,22 @@ async def _wait_for_min_batches(queue: ShardQueue, cache: ModelCache, jobs: list
         return extra
     deadline = time.monotonic() + max(r.min_batch_timeout for r in waits) / 1000
 
-    def short() -> bool:
+    def counts() -> dict[str, int]:
         models = [j.request.model for j in jobs + extra if _is_run(j)]
-        return any(models.count(m) < cache.record(m).min_batch_size for m in cache.batching(models))
+        return {m: models.count(m) for m in cache.batching(models)}
 
+    def short() -> bool:
+        return any(n < cache.record(m).min_batch_size for m, n in counts().items())
+
+    coming = not set(counts()) <= store.alone
     while short() and (left := deadline - time.monotonic()) > 0:
-        taken = await queue.take_more(64, within_s=left)
-        extra += [Job.of(raw) for raw in taken]  # their models are resolved with their inputs
+        taken = await store.queue.take_more(TAKE_MORE, within_s=left if coming else 0)
+        if not taken:
+            break
+        coming = True
+        extra += [Job.of(raw) for raw in taken]  # their inputs are resolved after this
+    for model, n in counts().items():
+        (store.alone.add if n == 1 else store.alone.discard)(model)
     return extra
 
 
@@ -326,6 +395,9 @@ async def _write_elsewhere(store: Store, jobs: list[Job]) -> list[tio.EncodedTen
     elsewhere: list[tuple[Job, list[tio.EncodedTensor]]] = []
     limit = store.max_value_bytes
     for job in jobs:
+        if job.request.reply_outputs:
+            _reply_with_outputs(job)
+            continue
         names = _output_names(job)
         if names is None:
             continue
@@ -348,6 +420,20 @@ async def _write_elsewhere(store: Store, jobs: list[Job]) -> list[tio.EncodedTen
             for job, _ in elsewhere:
                 job.fail(exc)
     return here
+
+
+def _reply_with_outputs(job: Job) -> None:
+    """Answer ``job`` with its outputs in the reply (``infer``): nothing is stored."""
+    try:
+        items = [
+            tio.EncodedTensor.of(f"output {i}", b"", array)
+            for i, array in enumerate(job.outputs or [])
+        ]
+    except SmartflowError as exc:
+        job.fail(exc)
+        return
+    values = [item.header + codec.payload_view(item.array) for item in items]
+    job.reply = b"".join(protocol.outputs_reply(values))
 
 
 def _output_names(job: Job) -> list[str] | None:

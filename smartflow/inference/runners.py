@@ -65,6 +65,9 @@ class OnnxModel:
         self.name = name
         self.record = record
         self.inputs = self.session.get_inputs()
+        #: (name, dtype or None, shape) per input, read once: NodeArg's properties build new
+        #: objects on every access.
+        self._expected = [(i.name, _ORT_TYPES.get(i.type), list(i.shape)) for i in self.inputs]
         self.output_names = [o.name for o in self.session.get_outputs()]
         if len(self.output_names) > MAX_OUTPUTS:
             raise InvalidModelError(f"model {name!r} has more than {MAX_OUTPUTS} outputs")
@@ -78,26 +81,24 @@ class OnnxModel:
             raise ModelInputError(
                 f"model {self.name!r} takes {len(self.inputs)} inputs {names}, got {len(arrays)}"
             )
-        for meta, array in zip(self.inputs, arrays, strict=True):
-            expected = _ORT_TYPES.get(meta.type)
+        for (name, expected, shape), array in zip(self._expected, arrays, strict=True):
             if expected is not None and array.dtype != expected:
                 raise ModelInputError(
-                    f"model {self.name!r} input {meta.name!r} must be {np.dtype(expected)}, "
+                    f"model {self.name!r} input {name!r} must be {np.dtype(expected)}, "
                     f"got {array.dtype}"
                 )
-            shape = list(meta.shape)
             fits = len(shape) == array.ndim and all(
                 not isinstance(d, int) or d == n for d, n in zip(shape, array.shape, strict=True)
             )
             if not fits:
                 raise ModelInputError(
-                    f"model {self.name!r} input {meta.name!r} must have shape {shape} "
+                    f"model {self.name!r} input {name!r} must have shape {shape} "
                     f"(names are free dimensions), got {list(array.shape)}"
                 )
 
     def run(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
         self.check(arrays)
-        feed = {meta.name: array for meta, array in zip(self.inputs, arrays, strict=True)}
+        feed = {name: array for (name, _, _), array in zip(self._expected, arrays, strict=True)}
         try:
             return list(self.session.run(self.output_names, feed))
         except Exception as exc:

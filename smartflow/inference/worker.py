@@ -77,7 +77,7 @@ async def _serve_rounds(store: Store, cache: ModelCache, log) -> None:  # type: 
     while True:
         try:
             if not taken:
-                taken = await queue.take(TAKE_AT_MOST)
+                taken = await queue.take()
             if taken:
                 jobs = [Job.of(raw) for raw in taken]
                 taken = await handle_jobs(store, cache, jobs, TAKE_AT_MOST, log)

@@ -25,11 +25,11 @@ A request's life (``ShardQueue`` in :mod:`smartflow.wire.queue` moves it along):
                                     v
         ┌────────────────────── queued ──────────────────────┐
         │ the client's BLPOP      │ take: BLMOVE / drain,     │ the experiment gives up on
-        │ times out: LREM         │ atomically to busy{T}     │ the worker: "unavailable"
+        │ times out: withdrawn    │ atomically to busy{T}     │ the worker: "unavailable"
         v                         v                           v
     withdrawn                   taken ──────────────────> answered
                                   │   finish: outputs SET, RPUSH reply{T}:<id>,
-                                  │   LREM busy{T}, in one round trip
+                                  │   LTRIM busy{T}, in one round trip
                                   │
                                   │ the worker dies: its successor answers "crashed";
                                   │ a store error cuts the round short: "interrupted";
@@ -166,19 +166,163 @@ class Request:
     #: When set, output ``i`` goes to ``output_prefix + str(i)`` for every output the model
     #: has, and the reply says how many (``infer``); ``outputs`` is then empty.
     output_prefix: str = ""
-    #: Milliseconds the outputs live (``infer``'s scratch outputs, which a client that timed
-    #: out will never read); 0: they stay.
+    #: Milliseconds the outputs live (scratch outputs, which a client that timed out will
+    #: never read); 0: they stay.
     expire_ms: int = 0
+    #: The outputs go back in the reply (:func:`outputs_reply`), not to keys (``infer``).
+    reply_outputs: bool = False
     id: str = attrs.field(factory=new_id)
 
     def encode(self) -> bytes:
-        return json.dumps(attrs.asdict(self), separators=(",", ":")).encode()
+        fields = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        return json.dumps(fields, separators=(",", ":")).encode()
 
     @classmethod
-    def decode(cls, raw: bytes) -> Request:
-        fields = json.loads(raw)
+    def decode(cls, raw: bytes | memoryview) -> Request:
+        fields = json.loads(bytes(raw))
         fields["inputs"], fields["outputs"] = tuple(fields["inputs"]), tuple(fields["outputs"])
         return cls(**fields)
+
+    def id_marker(self) -> bytes:
+        """Bytes found in every queue entry of this request, and in no other's."""
+        return f'"id":"{self.id}"'.encode()
+
+
+_REQUEST_FIELDS = [a.name for a in attrs.fields(Request)]
+
+
+# -- queue entries that carry their inputs -------------------------------------------------------
+#
+# A queue entry is either a JSON request (any client can send one) or an *inline* entry:
+#
+#     INLINE_MAGIC, field(JSON request), field(model version), field(input 1), ..., field(input n)
+#
+# where field(v) is len(v) as FIELD_DIGITS zero-padded decimal digits, then v; a negative length
+# carries no value and says why (MISSING, NOT_A_STRING, NOT_SENT). An input's value is the
+# tensor as stored (header and data). The submit script (SUBMIT_SCRIPT) builds an inline entry
+# in the store, reading the version and the inputs there, atomically with the RPUSH; the worker
+# then needs no round trip to read them.
+
+INLINE_MAGIC = b"SFQ1"
+FIELD_DIGITS = 12
+#: Lengths that carry no value: the key does not exist; it holds no string (a chunked tensor's
+#: list, or no tensor at all); it was not put in the entry (too large: read it from the store).
+MISSING, NOT_A_STRING, NOT_SENT = -1, -2, -3
+#: Inputs larger than this stay in the store; the worker reads them.
+INLINE_LIMIT = 4 * 1024 * 1024
+
+#: KEYS: the queue, the model's version key, the inputs to put in the entry (keys on this
+#: shard). ARGV: the entry's head (magic and request field), INLINE_LIMIT, then input values
+#: given by the client. Refuses with WRONGTYPE when the worker was given up on.
+SUBMIT_SCRIPT = b"""
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  return redis.error_reply('WRONGTYPE the inference worker of this shard has stopped')
+end
+local function field(value)
+  if not value then return string.format('%012d', -1) end
+  return string.format('%012d', #value) .. value
+end
+local limit = tonumber(ARGV[2])
+local parts = {ARGV[1], field(redis.call('GET', KEYS[2]))}
+for i = 3, #KEYS do
+  local size = redis.pcall('STRLEN', KEYS[i])
+  if type(size) == 'table' then
+    parts[#parts + 1] = string.format('%012d', -2)
+  elseif size > limit then
+    parts[#parts + 1] = string.format('%012d', -3)
+  else
+    parts[#parts + 1] = field(redis.call('GET', KEYS[i]))
+  end
+end
+for i = 3, #ARGV do parts[#parts + 1] = field(ARGV[i]) end
+return redis.call('RPUSH', KEYS[1], table.concat(parts))
+"""
+
+#: KEYS: the queue. ARGV: a request's :meth:`Request.id_marker`. Takes the request back off the
+#: queue (a client that stopped waiting); 1 if it was still queued, else 0.
+WITHDRAW_SCRIPT = b"""
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.find(item, ARGV[1], 1, true) then
+    return redis.call('LREM', KEYS[1], 1, item)
+  end
+end
+return 0
+"""
+
+
+def field(value: bytes | memoryview) -> bytes:
+    """The length prefix of a field holding ``value``."""
+    return b"%0*d" % (FIELD_DIGITS, len(value))
+
+
+def inline_head(request: Request) -> bytes:
+    """How an inline entry of ``request`` begins: the magic and the request's field."""
+    body = request.encode()
+    return INLINE_MAGIC + field(body) + body
+
+
+@attrs.frozen
+class Entry:
+    """A queue entry, decoded: its request, and what it carries inline (None: a plain JSON
+    entry, nothing carried)."""
+
+    request: Request
+    #: The model's version token when the entry was queued; None: the model did not exist.
+    version: bytes | None = None
+    #: Per input: its stored value, or MISSING, NOT_A_STRING or NOT_SENT.
+    values: tuple[memoryview | int, ...] | None = None
+
+
+def decode_entry(raw: bytes) -> Entry:
+    """A queue entry of either kind; ValueError (or TypeError, KeyError) when malformed."""
+    if not raw.startswith(INLINE_MAGIC):
+        return Entry(Request.decode(raw))
+    view = memoryview(raw)
+    fields: list[memoryview | int] = []
+    at = len(INLINE_MAGIC)
+    while at < len(view):
+        size = int(bytes(view[at : at + FIELD_DIGITS]))
+        at += FIELD_DIGITS
+        if size < 0:
+            fields.append(size)
+            continue
+        if at + size > len(view):
+            raise ValueError("inline entry truncated")
+        fields.append(view[at : at + size])
+        at += size
+    if len(fields) < 2 or isinstance(fields[0], int):
+        raise ValueError("inline entry without a request")
+    request = Request.decode(fields[0])  # type: ignore[arg-type]
+    version = fields[1]
+    # An entry built on a cluster carries no inputs (they may live on any shard).
+    values = tuple(fields[2:]) or (NOT_SENT,) * len(request.inputs)
+    if len(values) != len(request.inputs):
+        raise ValueError(
+            f"inline entry has {len(values)} inputs; its request names {len(request.inputs)}"
+        )
+    return Entry(request, bytes(version) if not isinstance(version, int) else None, values)
+
+
+def outputs_reply(values: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """A success reply carrying ``values`` (tensors as stored), as parts: the JSON reply, a
+    newline, then one field per output."""
+    parts: list[bytes | memoryview] = [ok_outputs(len(values)), b"\n"]
+    for value in values:
+        parts += [field(value), value]
+    return parts
+
+
+def reply_values(raw: bytes) -> list[memoryview]:
+    """The output values an :func:`outputs_reply` carries."""
+    view = memoryview(raw)
+    at = raw.index(b"\n") + 1
+    values = []
+    while at < len(view):
+        size = int(bytes(view[at : at + FIELD_DIGITS]))
+        at += FIELD_DIGITS
+        values.append(view[at : at + size])
+        at += size
+    return values
 
 
 def ok_reply() -> bytes:
@@ -204,8 +348,9 @@ def is_ok(reply: bytes) -> bool:
 
 def raise_for_reply(raw: bytes, what: str) -> int:
     """Turn a worker's error reply into the matching typed error; returns the number of outputs
-    an ``output_prefix`` request wrote."""
-    reply = json.loads(raw)
+    an ``output_prefix`` or ``reply_outputs`` request wrote."""
+    end = raw.find(b"\n")
+    reply = json.loads(raw if end < 0 else raw[:end])
     if reply.get("ok"):
         return int(reply.get("outputs", 0))
     error = ERROR_KINDS.get(reply.get("kind", "error"), InferenceError)

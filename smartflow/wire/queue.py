@@ -15,6 +15,7 @@ experiment move requests along (the protocol and a request's life: :mod:`smartfl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import anyio
@@ -36,6 +37,7 @@ from smartflow.wire.pool import ConnectionPool
 from smartflow.wire.resp import (
     ErrorReply,
     RespConnection,
+    command_parts,
     pack_command,
     raise_for_error,
     transaction,
@@ -53,6 +55,10 @@ if items then
 end
 return {}
 """
+
+
+_MULTI = pack_command(b"MULTI")
+_EXEC = pack_command(b"EXEC")
 
 
 class ShardQueue:
@@ -77,23 +83,49 @@ class ShardQueue:
         self._busy = protocol.busy_key(self.tag)
         #: Subscribed to the queue's keyspace events, for precise short waits (opened lazily).
         self._subscriber: RespConnection | None = None
+        self._drains: dict[int, bytes] = {}
 
     # -- the client's side --------------------------------------------------------------------
 
-    async def submit(self, what: str, request: protocol.Request, timeout_s: float) -> int:
+    async def submit(
+        self,
+        what: str,
+        request: protocol.Request,
+        timeout_s: float,
+        *,
+        version_key: bytes | None = None,
+        inline_keys: Sequence[bytes] = (),
+        inline_values: Sequence[memoryview] = (),
+    ) -> tuple[int, bytes]:
         """Send ``request`` and wait up to ``timeout_s`` for its answer, in one round trip;
-        returns the number of outputs it wrote. No answer in time: the request is withdrawn
-        (if the worker had not taken it) and :class:`RunTimeoutError` raised."""
-        try:
-            answer = await self._on(
-                what, lambda c: _submit(c, self.tag, request, timeout_s), timeout_s
+        returns the number of outputs it wrote and the raw reply. With ``version_key`` the
+        entry is built inline in the store (:data:`protocol.SUBMIT_SCRIPT`): it carries the
+        model's version, the values at ``inline_keys`` (keys on this shard), and
+        ``inline_values``, in the order of the request's inputs. No answer in time: the request
+        is withdrawn (if the worker had not taken it) and :class:`RunTimeoutError` raised."""
+        if version_key is None:
+            push = [pack_command(b"RPUSH", self._queue, request.encode())]
+        else:
+            push = command_parts(
+                b"EVAL",
+                protocol.SUBMIT_SCRIPT,
+                2 + len(inline_keys),
+                self._queue,
+                version_key,
+                *inline_keys,
+                protocol.inline_head(request),
+                protocol.INLINE_LIMIT,
+                *inline_values,
             )
+        submit = _Submit(self.tag, request, push, timeout_s)
+        try:
+            answer = await self._on(what, submit.run, timeout_s)
         except WorkerUnavailableError:
             reason = await self._on(what, lambda c: _unavailable_reason(c, self.tag))
             raise WorkerUnavailableError(f"{what}: {reason}") from None
         if answer is None:
             raise RunTimeoutError(f"{what}: no answer from the inference worker in {timeout_s:g} s")
-        return protocol.raise_for_reply(answer, what)
+        return protocol.raise_for_reply(answer, what), answer
 
     # -- the worker's side --------------------------------------------------------------------
 
@@ -136,7 +168,11 @@ class ShardQueue:
             self._subscriber = None
 
     def _drain_command(self, at_most: int) -> bytes:
-        return pack_command(b"EVAL", _DRAIN, 2, self._queue, self._busy, at_most)
+        command = self._drains.get(at_most)
+        if command is None:  # the worker takes the same few counts over and over
+            command = pack_command(b"EVAL", _DRAIN, 2, self._queue, self._busy, at_most)
+            self._drains[at_most] = command
+        return command
 
     async def _drain(self, conn: RespConnection, at_most: int) -> list[bytes]:
         await conn.send(self._drain_command(at_most))
@@ -144,28 +180,26 @@ class ShardQueue:
         raise_for_error(more, "take requests")
         return more or []  # type: ignore[return-value]
 
-    async def take(self, at_most: int) -> list[bytes]:
-        """Take up to ``at_most`` waiting requests, blocking until one comes (or
-        :data:`BLOCK_S` passes); each is moved to the busy list as it is taken."""
-        return await self._on("take requests", lambda c: self._take(c, at_most), BLOCK_S)
+    async def take(self) -> list[bytes]:
+        """Block until a request comes (or :data:`BLOCK_S` passes) and take it, moving it to the
+        busy list. Only the one: the requests queued behind it are taken with the answers of
+        its round (:meth:`finish`), so a lone request costs no extra round trip."""
+        return await self._on("take requests", self._take, BLOCK_S)
 
-    async def _take(self, conn: RespConnection, at_most: int) -> list[bytes]:
-        # Under load the queue is rarely empty: try the non-blocking take first, so a busy
-        # worker spends one round trip per round on taking, not two.
-        taken = await self._drain(conn, at_most)
-        if taken:
-            return taken
-        await conn.send(
-            pack_command(b"BLMOVE", self._queue, self._busy, b"LEFT", b"RIGHT", BLOCK_S)
-        )
+    @functools.cached_property
+    def _block(self) -> bytes:
+        return pack_command(b"BLMOVE", self._queue, self._busy, b"LEFT", b"RIGHT", BLOCK_S)
+
+    async def _take(self, conn: RespConnection) -> list[bytes]:
+        await conn.send(self._block)
         first = await conn.read_reply()
         raise_for_error(first, "BLMOVE")
-        if first is None:
-            return []
-        return [first, *await self._drain(conn, at_most - 1)]  # type: ignore[list-item]
+        return [] if first is None else [first]  # type: ignore[list-item]
 
-    async def answer(self, answers: list[tuple[bytes, str, bytes]]) -> None:
-        """Answer requests: (the raw request, its id, the reply), all in one round trip."""
+    async def answer(self, answers: Sequence[tuple[str | None, bytes]]) -> None:
+        """Answer the requests at the head of the busy list, in order: (its id, the reply) for
+        each (an id of None: a malformed request nobody waits for, dropped unanswered); all in
+        one round trip."""
         commands = self._answer_commands(answers)
 
         async def send(conn: RespConnection) -> None:
@@ -175,16 +209,20 @@ class ShardQueue:
 
         await self._on("answer requests", send)
 
-    def _answer_commands(self, answers: list[tuple[bytes, str, bytes]]) -> list[bytes]:
+    def _answer_commands(self, answers: Sequence[tuple[str | None, bytes]]) -> list[bytes]:
+        """The replies, then one LTRIM of the busy list: a worker answers every request it took
+        in a round, and they are the busy list's head, in the order taken (trimming them
+        costs nothing like removing each by its value, which carries its inputs)."""
         commands = []
-        for raw, request_id, reply in answers:
+        for request_id, reply in answers:
+            if request_id is None:
+                continue
             key = protocol.reply_key(self.tag, request_id)
             commands += [
                 pack_command(b"RPUSH", key, reply),
                 pack_command(b"EXPIRE", key, protocol.REPLY_TTL_S),
-                pack_command(b"LREM", self._busy, 1, raw),
             ]
-        return commands
+        return [*commands, pack_command(b"LTRIM", self._busy, len(answers), -1)]
 
     def holds(self, keys: Sequence[bytes]) -> bool:
         """Whether every key lives on this shard (always, for a single store)."""
@@ -215,7 +253,7 @@ class ShardQueue:
         return await self._on("read models and inputs", fetch)
 
     async def finish(
-        self, outputs: Sequence[tio.EncodedTensor], answers: list[tuple[bytes, str, bytes]],
+        self, outputs: Sequence[tio.EncodedTensor], answers: list[tuple[str | None, bytes]],
         take: int,
     ) -> list[bytes]:  # fmt: skip
         """Write ``outputs`` (held by this shard), then send ``answers``, so no answer goes out
@@ -243,11 +281,11 @@ class ShardQueue:
         take: int,
     ) -> list[bytes]:
         def parts() -> Iterator[bytes | memoryview]:
-            yield pack_command(b"MULTI")
+            yield _MULTI
             yield from tio.set_parts(outputs)
             yield from commands
             yield self._drain_command(take)  # inside: a refused round takes nothing either
-            yield pack_command(b"EXEC")
+            yield _EXEC
 
         queued = len(outputs) + len(commands) + 1
         await conn.send_parts(parts(), replies=queued + 2)
@@ -272,17 +310,16 @@ class ShardQueue:
             return reply or []  # type: ignore[return-value]
 
         taken = await self._on("read the busy list", orphans)
-        answers = []
+        answers: list[tuple[str | None, bytes]] = []
         for raw in taken:
             try:
-                request = protocol.Request.decode(raw)
+                request_id: str | None = protocol.decode_entry(raw).request.id
             except (ValueError, TypeError, KeyError):
-                await self._on("drop a bad request", lambda c, r=raw: _lrem(c, self._busy, r))
-                continue
-            answers.append((raw, request.id, protocol.error_reply(kind, message)))
+                request_id = None  # nobody can be waiting for an answer to what nobody can read
+            answers.append((request_id, protocol.error_reply(kind, message)))
         if answers:
             await self.answer(answers)
-        return len(answers)
+        return sum(request_id is not None for request_id, _ in answers)
 
     async def announce_ready(self, token: str) -> None:
         """Tell the experiment's readiness probe this worker serves (the key expires unread
@@ -338,7 +375,7 @@ class ShardQueue:
         answers = []
         for raw in [*queued, *taken]:
             try:
-                request = protocol.Request.decode(raw)
+                request = protocol.decode_entry(raw).request
             except (ValueError, TypeError, KeyError):
                 continue  # nobody can be waiting for an answer to what nobody can read
             reply = protocol.reply_key(self.tag, request.id)
@@ -376,35 +413,38 @@ async def _write(conn: RespConnection, outputs: Sequence[tio.EncodedTensor]) -> 
         raise CommandError(f"write outputs: {exc}") from exc
 
 
-async def _lrem(conn: RespConnection, key: bytes, raw: bytes) -> None:
-    await conn.send(pack_command(b"LREM", key, 1, raw))
-    raise_for_error(await conn.read_reply(), "LREM")
+class _Submit:
+    """Push a request and BLPOP its reply in one round trip (see :meth:`ShardQueue.submit`)."""
 
+    def __init__(
+        self, tag: str, request: protocol.Request, push: list[bytes | memoryview], timeout_s: float
+    ) -> None:
+        self._queue = protocol.queue_key(tag)
+        self._reply = protocol.reply_key(tag, request.id)
+        self._request = request
+        self._push = push
+        self._timeout_s = timeout_s
 
-async def _submit(
-    conn: RespConnection, tag: str, request: protocol.Request, timeout_s: float
-) -> bytes | None:
-    """RPUSH the request and BLPOP its reply in one round trip; None when none came in time
-    (the request is then taken back off the queue if the worker had not picked it up)."""
-    queue, reply = protocol.queue_key(tag), protocol.reply_key(tag, request.id)
-    body = request.encode()
-    await conn.send(
-        pack_command(b"RPUSH", queue, body) + pack_command(b"BLPOP", reply, f"{timeout_s:.3f}"),
-        replies=2,
-    )
-    pushed = await conn.read_reply()
-    if isinstance(pushed, ErrorReply) and pushed.code == "WRONGTYPE":
-        # The queue is the string left by an experiment that gave up on the worker; the
-        # BLPOP's reply stays unread, so the connection is closed, not pooled.
-        raise WorkerUnavailableError("the inference worker of this shard has stopped")
-    answer = await conn.read_reply()
-    raise_for_error(pushed, f"{request.op} {request.model!r}")
-    raise_for_error(answer, f"{request.op} {request.model!r}")
-    if isinstance(answer, list) and len(answer) == 2:
-        return answer[1]
-    await conn.send(pack_command(b"LREM", queue, 1, body))
-    raise_for_error(await conn.read_reply(), "take back a timed-out request")
-    return None
+    async def run(self, conn: RespConnection) -> bytes | None:
+        """The reply; None when none came in time (the request is then taken back off the
+        queue, if the worker had not picked it up)."""
+        pop = pack_command(b"BLPOP", self._reply, f"{self._timeout_s:.3f}")
+        await conn.send_parts([*self._push, pop], replies=2)
+        pushed = await conn.read_reply()
+        if isinstance(pushed, ErrorReply) and pushed.code == "WRONGTYPE":
+            # The queue is the string left by an experiment that gave up on the worker; the
+            # BLPOP's reply stays unread, so the connection is closed, not pooled.
+            raise WorkerUnavailableError("the inference worker of this shard has stopped")
+        answer = await conn.read_reply()
+        what = f"{self._request.op} {self._request.model!r}"
+        raise_for_error(pushed, what)
+        raise_for_error(answer, what)
+        if isinstance(answer, list) and len(answer) == 2:
+            return answer[1]
+        marker = self._request.id_marker()
+        await conn.send(pack_command(b"EVAL", protocol.WITHDRAW_SCRIPT, 1, self._queue, marker))
+        raise_for_error(await conn.read_reply(), "take back a timed-out request")
+        return None
 
 
 async def _unavailable_reason(conn: RespConnection, tag: str) -> str:

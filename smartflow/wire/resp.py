@@ -58,6 +58,19 @@ def pack_command(*args: bytes | str | int) -> bytes:
     return b"".join(out)
 
 
+def command_parts(*args: bytes | str | int | memoryview) -> list[bytes | memoryview]:
+    """A RESP command as parts for :meth:`RespConnection.send_parts`: memoryview arguments (a
+    tensor's payload, say) are sent from their own memory, not copied."""
+    parts: list[bytes | memoryview] = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, memoryview):
+            parts += [b"$%d\r\n" % arg.nbytes, arg, CRLF]
+        else:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return parts
+
+
 def set_prefix(key: bytes, value_len: int, options: int = 0) -> bytes:
     """``SET key`` up to the value's length line; the value, CRLF and ``options`` more
     arguments (``PX ms``) follow."""

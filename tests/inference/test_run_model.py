@@ -224,25 +224,47 @@ async def test_a_run_timeout_is_typed_and_the_worker_recovers(
 
 
 async def test_a_timed_out_infer_leaves_nothing_behind(
-    store: Orchestrator, raw: aioredis.Redis
+    experiment: Experiment, store: Orchestrator, raw: aioredis.Redis
 ) -> None:
-    """The worker reads the inputs, then waits 2 s for a batch partner; the client gives up at
-    1 s and cleans up what it can; the outputs the worker writes after it expire on their own
-    (as the inputs would, had the client died before cleaning up)."""
+    """``infer`` stores nothing: its inputs travel in the request, its outputs in the answer.
+    With the worker stopped, the first request is taken (the store hands it to the stopped
+    worker's blocking take) and the second stays queued; both clients give up, the queued one
+    is withdrawn, and once the worker runs again only its answer to the first is left, and
+    that expires."""
     mlp = models.mlp(n_in=4, hidden=8, n_out=2)[0]
+    queue, busy = runs.queue_key("0"), runs.busy_key("0")
     async with Client(address=store.get_address()[0], config=ClientConfig(run_timeout=1)) as c:
-        await c.set_model("mlp", mlp, batch_size=4, min_batch_size=2, min_batch_timeout=2000)
-        with pytest.raises(RunTimeoutError):
-            await c.infer("mlp", [np.ones((1, 4), np.float32)])
-    async with Client(address=store.get_address()[0]) as patient:
-        await patient.set_model("other", mlp)
-        await patient.put_tensor("x", np.ones((1, 4), np.float32))
-        await patient.run_model("other", ["x"], ["y"])  # answered after the timed-out one
-    scratch = await raw.keys("smartflow.tmp*")
-    assert scratch, "the worker wrote the outputs nobody will read"
-    assert all([await raw.pttl(key) > 0 for key in scratch])  # ... with a time to live
-    await until(lambda: _no_keys(raw, "smartflow.tmp*"))
-    assert set(await raw.keys("*")) >= {b"x", b"y"}  # what was asked for stays
+        await c.set_model("mlp", mlp)
+        await c.infer("mlp", [np.ones((1, 4), np.float32)])  # the worker is up
+        await until(lambda: worker_blocked(raw))
+        before = set(await raw.keys("*"))
+        pid = worker_pid(experiment)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            outcome: list[BaseException] = []
+
+            async def infer() -> None:
+                try:
+                    await c.infer("mlp", [np.ones((1, 4), np.float32)])
+                except RunTimeoutError as exc:
+                    outcome.append(exc)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(infer)
+                await until(lambda: has_items(raw, busy))  # the first is taken
+                tg.start_soon(infer)  # the second waits in the queue
+            assert len(outcome) == 2, outcome
+            assert await raw.llen(queue) == 0, "the queued request was withdrawn"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    await until(lambda: _is_empty(raw, busy))  # the worker answered what it had taken
+    left = set(await raw.keys("*")) - before
+    assert left and all(k.startswith(b"smartflow.reply{0}:") for k in left), left
+    assert all([0 < await raw.ttl(k) <= runs.REPLY_TTL_S for k in left])
+
+
+async def _is_empty(r: aioredis.Redis, key: bytes) -> bool:
+    return await r.llen(key) == 0
 
 
 async def _no_keys(r: aioredis.Redis, pattern: str) -> bool:
@@ -372,3 +394,29 @@ async def test_a_malformed_request_spoils_no_other_in_its_round(
     assert (await client.get_tensor("out")).tolist() == [[0.0, 0.0]]
     assert worker_pid(experiment) == pid, "the worker did not crash"
     assert await raw.llen(runs.busy_key("0")) == 0
+
+
+async def test_inputs_too_large_to_carry_are_read_by_the_worker(store: Orchestrator) -> None:
+    """A chunked input (a Redis list) cannot travel in the request: the worker reads it."""
+    mlp, ref = models.mlp(n_in=4, hidden=8, n_out=2)
+    x = np.random.default_rng(5).random((300, 4), dtype=np.float32)
+    config = ClientConfig(max_value_bytes=1024)  # x is stored in chunks
+    async with Client(address=store.get_address()[0], config=config) as client:
+        await client.set_model("mlp", mlp)
+        await client.put_tensor("x", x)
+        await client.run_model("mlp", ["x"], ["y"])
+        np.testing.assert_allclose(await client.get_tensor("y"), ref(x), RTOL, ATOL)
+
+
+async def test_a_lone_request_waits_for_company_only_once(client: Client) -> None:
+    """RedisAI's min_batch_timeout, except that once a batching model's round ran a request
+    alone, the next lone request runs at once rather than wait 5 s for company."""
+    await client.set_model(
+        "center", models.batch_centering(), batch_size=16, min_batch_size=8, min_batch_timeout=5000
+    )
+    await client.put_tensor("r", np.array([[1.0, -1.0]], np.float32))
+    with anyio.fail_after(30):
+        await client.run_model("center", ["r"], ["out"])  # waits, then runs alone
+        with anyio.fail_after(2.5):  # half the timeout: it did not wait for it
+            for _ in range(3):
+                await client.run_model("center", ["r"], ["out"])
