@@ -4,7 +4,7 @@ SmartRedis's admin API, per node: every call names the nodes it acts on by addre
 or ``unix:///path``, as ``Orchestrator.get_address()`` gives them). Each address must be one of
 this client's nodes (the client's own address for a single store, a shard of the slot map for a
 cluster); every address is checked before anything is sent, so a bad one changes nothing. The
-commands go over the client's fast-path connection to that node, never redirected.
+commands go over the client's connection to that node, never redirected.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from smartflow.client.config import ClientConfig
 from smartflow.errors import ClientError, InvalidArgumentError, UnsupportedTypeError
 from smartflow.wire import ConnectionPool, Transport, parse_address
 from smartflow.wire import tensors as tio
-from smartflow.wire.resp import RespConnection, pack_command, raise_for_error
 from smartflow.wire.transport import Arg, Operation, T
 
 _UNSET: object = object()
@@ -152,7 +151,7 @@ class ClientCore:
         routing = key if key is not None else (args[1] if len(args) > 1 else b"")
         if not isinstance(routing, bytes):
             routing = str(routing).encode()
-        return await self._one(name.upper(), routing, _raw(name.upper(), args))
+        return await self._command(name.upper(), routing, *args)
 
     # -- key prefixing (plain methods: no I/O) --------------------------------------------------
 
@@ -253,19 +252,6 @@ class ClientCore:
 #: What a mixin derives from: the core while type checking (so its attributes are known),
 #: nothing at run time (a mixin holds no state and no lifecycle of its own).
 Seam = ClientCore if TYPE_CHECKING else object
-
-
-def _raw(name: str, args: tuple) -> Operation[object]:
-    """``execute_command``'s operation: the command as given, its reply as it came."""
-    packed = pack_command(*args)
-
-    async def run(conn: RespConnection) -> object:
-        await conn.send(packed)
-        reply = await conn.read_reply()
-        raise_for_error(reply, name)
-        return reply
-
-    return run
 
 
 def key_bytes(name: object) -> bytes:

@@ -179,7 +179,7 @@ class WaitOps(Seam):
             conn.close()
 
     async def _present(self, what: str, keys: list[bytes]) -> list[bool]:
-        """Whether each key exists, on the fast path (cluster redirects followed)."""
+        """Whether each key exists (cluster redirects followed)."""
         return await self._split(what, keys, keys, ks.existing)
 
     async def _turn_on_notifications(self, what: str, pool: ConnectionPool, flags: str) -> None:

