@@ -12,8 +12,7 @@ import os
 
 from smartflow.client._secrets import address_aliases
 from smartflow.errors import InvalidArgumentError
-from smartflow.wire import Endpoint as Endpoint
-from smartflow.wire import parse_address as parse_address
+from smartflow.wire import parse_address
 
 _DEFAULT_IDS = ("", "orchestrator")
 

@@ -126,7 +126,7 @@ class ModelOps(Seam):
         request = protocol.Request(
             "run", stored, tuple(item.name for item in items), reply_outputs=True
         )
-        values = [memoryview(item.header + codec.payload_view(item.array)) for item in items]
+        values = [memoryview(item.value()) for item in items]
         # Any shard's worker serves it: spread the calls by their id.
         shard = self._wire.shard_for(request.id.encode())
         _, reply = await runs.submit(self, f"infer {name!r}", shard, request, inline_values=values)

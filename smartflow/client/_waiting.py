@@ -200,13 +200,11 @@ class WaitOps(Seam):
 
     async def _io(self, what: str, pool: ConnectionPool, step: Awaitable[T]) -> T:
         """``step`` on a subscriber connection, its errors typed and named."""
-        try:
-            with map_errors(pool.endpoint, what):
+        with map_errors(pool.endpoint, what):  # OS errors: named here, with the shard
+            try:
                 return await step
-        except ConnectionFailedError as exc:  # e.g. "the store closed the connection": say where
-            if str(pool.endpoint) in str(exc):
-                raise
-            raise ConnectionFailedError(f"{what}: {pool.endpoint}: {exc}") from exc
+            except ConnectionFailedError as exc:  # "the store closed the connection": say where
+                raise ConnectionFailedError(f"{what}: {pool.endpoint}: {exc}") from exc
 
 
 def _checked_timeout(timeout: object) -> float | None:

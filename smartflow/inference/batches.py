@@ -435,8 +435,7 @@ def _reply_with_outputs(job: Job) -> None:
     except SmartflowError as exc:
         job.fail(exc)
         return
-    values = [item.header + codec.payload_view(item.array) for item in items]
-    job.reply = b"".join(protocol.outputs_reply(values))
+    job.reply = b"".join(protocol.outputs_reply([item.value() for item in items]))
 
 
 def _output_names(job: Job) -> list[str] | None:

@@ -277,19 +277,7 @@ def decode_entry(raw: bytes) -> Entry:
     """A queue entry of either kind; ValueError (or TypeError, KeyError) when malformed."""
     if not raw.startswith(INLINE_MAGIC):
         return Entry(Request.decode(raw))
-    view = memoryview(raw)
-    fields: list[memoryview | int] = []
-    at = len(INLINE_MAGIC)
-    while at < len(view):
-        size = int(bytes(view[at : at + FIELD_DIGITS]))
-        at += FIELD_DIGITS
-        if size < 0:
-            fields.append(size)
-            continue
-        if at + size > len(view):
-            raise ValueError("inline entry truncated")
-        fields.append(view[at : at + size])
-        at += size
+    fields = _fields(memoryview(raw), len(INLINE_MAGIC))
     if len(fields) < 2 or isinstance(fields[0], int):
         raise ValueError("inline entry without a request")
     request = Request.decode(fields[0])  # type: ignore[arg-type]
@@ -314,15 +302,23 @@ def outputs_reply(values: list[bytes | memoryview]) -> list[bytes | memoryview]:
 
 def reply_values(raw: bytes) -> list[memoryview]:
     """The output values an :func:`outputs_reply` carries."""
-    view = memoryview(raw)
-    at = raw.index(b"\n") + 1
-    values = []
+    return _fields(memoryview(raw), raw.index(b"\n") + 1)  # type: ignore[return-value]
+
+
+def _fields(view: memoryview, at: int) -> list[memoryview | int]:
+    """The fields from ``at`` to the end of ``view``: each value, or a negative length."""
+    fields: list[memoryview | int] = []
     while at < len(view):
         size = int(bytes(view[at : at + FIELD_DIGITS]))
         at += FIELD_DIGITS
-        values.append(view[at : at + size])
+        if size < 0:
+            fields.append(size)
+            continue
+        if at + size > len(view):
+            raise ValueError("field truncated")
+        fields.append(view[at : at + size])
         at += size
-    return values
+    return fields
 
 
 def ok_reply() -> bytes:

@@ -42,7 +42,7 @@ from smartflow.wire.resp import (
     raise_for_error,
     transaction,
 )
-from smartflow.wire.transport import Transport
+from smartflow.wire.transport import Transport, command_op
 
 #: How long one blocking take waits before looping (it wakes at once when a request comes).
 BLOCK_S = 5.0
@@ -117,12 +117,16 @@ class ShardQueue:
                 protocol.INLINE_LIMIT,
                 *inline_values,
             )
-        submit = _Submit(self.tag, request, push, timeout_s)
+        reply_key = protocol.reply_key(self.tag, request.id)
+        submit = _Submit(self._queue, reply_key, request, push, timeout_s)
         try:
             answer = await self._on(what, submit.run, timeout_s)
         except WorkerUnavailableError:
-            reason = await self._on(what, lambda c: _unavailable_reason(c, self.tag))
-            raise WorkerUnavailableError(f"{what}: {reason}") from None
+            try:
+                value = await self._on(what, command_op("GET", b"GET", self._queue))
+            except CommandError:  # a list again (a new worker took over): no reason to read
+                value = None
+            raise WorkerUnavailableError(f"{what}: {_unavailable_reason(value)}") from None
         if answer is None:
             raise RunTimeoutError(f"{what}: no answer from the inference worker in {timeout_s:g} s")
         return protocol.raise_for_reply(answer, what), answer
@@ -303,13 +307,8 @@ class ShardQueue:
             "the inference worker died while running this request; it was restarted"
         )
 
-        async def orphans(conn: RespConnection) -> list[bytes]:
-            await conn.send(pack_command(b"LRANGE", self._busy, 0, -1))
-            reply = await conn.read_reply()
-            raise_for_error(reply, "LRANGE busy")
-            return reply or []  # type: ignore[return-value]
-
-        taken = await self._on("read the busy list", orphans)
+        read = command_op("LRANGE busy", b"LRANGE", self._busy, 0, -1)
+        taken: list[bytes] = await self._on("read the busy list", read)  # type: ignore[assignment]
         answers: list[tuple[str | None, bytes]] = []
         for raw in taken:
             try:
@@ -337,14 +336,7 @@ class ShardQueue:
 
     async def get(self, keys: list[bytes]) -> list[bytes | None]:
         """MGET of keys on this shard (model records and versions)."""
-
-        async def mget(conn: RespConnection) -> list[bytes | None]:
-            await conn.send(pack_command(b"MGET", *keys))
-            reply = await conn.read_reply()
-            raise_for_error(reply, "MGET")
-            return reply  # type: ignore[return-value]
-
-        return await self._on("read models", mget)
+        return await self._on("read models", command_op("MGET", b"MGET", *keys))
 
     # -- the experiment's side ----------------------------------------------------------------
 
@@ -352,13 +344,7 @@ class ShardQueue:
         """Whether the worker given ``token`` said it serves within ``timeout_s`` (a BLPOP: the
         wait wakes the moment it does)."""
         key = protocol.ready_key(self.tag, token)
-
-        async def pop(conn: RespConnection) -> object:
-            await conn.send(pack_command(b"BLPOP", key, f"{timeout_s:.3f}"))
-            reply = await conn.read_reply()
-            raise_for_error(reply, "wait for the inference worker")
-            return reply
-
+        pop = command_op("wait for the inference worker", b"BLPOP", key, f"{timeout_s:.3f}")
         return await self._on("wait for the worker", pop, timeout_s) is not None
 
     async def mark_unavailable(self, why: str) -> int:
@@ -417,10 +403,15 @@ class _Submit:
     """Push a request and BLPOP its reply in one round trip (see :meth:`ShardQueue.submit`)."""
 
     def __init__(
-        self, tag: str, request: protocol.Request, push: list[bytes | memoryview], timeout_s: float
+        self,
+        queue: bytes,
+        reply: bytes,
+        request: protocol.Request,
+        push: list[bytes | memoryview],
+        timeout_s: float,
     ) -> None:
-        self._queue = protocol.queue_key(tag)
-        self._reply = protocol.reply_key(tag, request.id)
+        self._queue = queue
+        self._reply = reply
         self._request = request
         self._push = push
         self._timeout_s = timeout_s
@@ -447,10 +438,8 @@ class _Submit:
         return None
 
 
-async def _unavailable_reason(conn: RespConnection, tag: str) -> str:
+def _unavailable_reason(value: object) -> str:
     """Why the shard's worker is unavailable, as the experiment wrote it in its queue's place."""
-    await conn.send(pack_command(b"GET", protocol.queue_key(tag)))
-    value = await conn.read_reply()
     if isinstance(value, bytes) and value.startswith(protocol.UNAVAILABLE_PREFIX):
         return value[len(protocol.UNAVAILABLE_PREFIX) :].decode("utf-8", errors="replace")
     return "the inference worker of this shard has stopped"

@@ -62,6 +62,11 @@ class EncodedTensor:
     def value_len(self) -> int:
         return len(self.header) + self.array.nbytes
 
+    def value(self) -> bytes:
+        """The tensor as stored, in one new ``bytes`` (a copy: for values that travel inside
+        another, such as a run's request or reply)."""
+        return self.header + codec.payload_view(self.array)
+
 
 @attrs.frozen
 class ChunkedRef:

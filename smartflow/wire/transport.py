@@ -57,7 +57,7 @@ class Transport:
         """Learn the slot map (a cluster) and open and authenticate one connection per shard."""
         await self._router.refresh()
         for pool in self._router.pools():
-            await self.on(pool, "connect", _ping)
+            await self.on(pool, "connect", command_op("PING", b"PING"))
 
     def close(self) -> None:
         """Close every connection; commands waiting for one fail with ClientError."""
@@ -115,11 +115,11 @@ class Transport:
 
     async def command(self, what: str, key: bytes, *args: Arg) -> object:
         """One command on the shard serving ``key``; its reply, an error reply raised typed."""
-        return await self.one(what, key, _single(what, args))
+        return await self.one(what, key, command_op(what, *args))
 
     async def command_on(self, shard: ConnectionPool, what: str, *args: Arg) -> object:
         """:meth:`command` on ``shard`` itself, not routed by key."""
-        return await self.on(shard, what, _single(what, args))
+        return await self.on(shard, what, command_op(what, *args))
 
     async def transaction(
         self,
@@ -199,10 +199,6 @@ class Transport:
                 await self._router.refresh()
         return None
 
-    async def refresh(self) -> None:
-        """Read the slot map again (nothing to do for a single store)."""
-        await self._router.refresh()
-
     async def _round(self, what, keys, items, pending, results, operation):  # type: ignore[no-untyped-def]
         """One round of :meth:`split` over the ``pending`` positions; returns the positions a
         shard redirected with MOVED, and those it answered ASK for."""
@@ -236,7 +232,9 @@ class Transport:
         return sorted(redirected), sorted(asked)
 
 
-def _single(what: str, args: Sequence[Arg]) -> Operation[object]:
+def command_op(what: str, *args: Arg) -> Operation[object]:
+    """The operation that sends one command and returns its reply, an error reply raised
+    typed (for :meth:`Transport.on` and the like)."""
     packed = pack_command(*args)  # type: ignore[arg-type]
 
     async def run(conn: RespConnection) -> object:
@@ -246,11 +244,6 @@ def _single(what: str, args: Sequence[Arg]) -> Operation[object]:
         return reply
 
     return run
-
-
-async def _ping(conn: RespConnection) -> None:
-    await conn.send(pack_command(b"PING"))
-    raise_for_error(await conn.read_reply(), "PING")
 
 
 async def _asking(conn: RespConnection, operation):  # type: ignore[no-untyped-def]
